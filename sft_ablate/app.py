@@ -1,0 +1,48 @@
+"""The Hydra task: compose and validate the config, then hand it to the run recipe."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from sft_ablate.cli import CONF_DIR, config_groups, quote_group_values, register
+from sft_ablate.config import to_config
+from sft_ablate.errors import SftAblateError
+
+log = logging.getLogger("sft_ablate")
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config")
+def task(cfg: DictConfig) -> float | None:
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    fresh = not any((run_dir / name).exists() for name in ("results.json", "checkpoints"))
+    try:
+        config = to_config(cfg)
+        from sft_ablate.run import run  # heavy imports (torch, TRL) only once the config is known to be valid
+
+        run_config = dataclasses.asdict(config)  # validated and resolved, every default spelled out
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(run_config))
+        results = run(config, run_dir, run_config)
+    except SftAblateError as err:
+        if fresh:  # bad input leaves nothing behind; a dir with earlier results or checkpoints is never removed
+            shutil.rmtree(run_dir, ignore_errors=True)
+        if multirun:
+            raise  # the sweeper records the failure and goes on with the other jobs
+        log.error("%s", err)
+        sys.exit(2)
+    return results["metrics"]["eval_loss"]
+
+
+def main() -> None:
+    sys.argv = [sys.argv[0], *quote_group_values(sys.argv[1:], config_groups())]
+    register()
+    task()

@@ -1,0 +1,147 @@
+"""Row formats: alpaca, ShareGPT, OpenAI/ChatML messages and prompt/completion, all normalized to ChatML.
+
+Every function here works on one parsed row (a dict) and either returns ChatML messages or raises
+``RowProblem`` with a short description. The caller adds the file and line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Messages = list[dict[str, str]]
+
+ROLES = ("system", "user", "assistant")
+SHAREGPT_ROLES = {
+    "system": "system",
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "bing": "assistant",
+    "bard": "assistant",
+    "model": "assistant",
+}
+
+
+class RowProblem(ValueError):
+    """What is wrong with one row; the loader turns it into a DataError with file and line."""
+
+
+def detect_format(row: dict[str, Any]) -> str:
+    if "messages" in row:
+        return "messages"
+    if "conversations" in row:
+        return "sharegpt"
+    if "instruction" in row:
+        return "alpaca"
+    if "prompt" in row and "completion" in row:
+        return "prompt_completion"
+    keys = ", ".join(sorted(row)) or "none"
+    raise RowProblem(
+        "unknown row format: expected a `messages`, `conversations` (ShareGPT), `instruction` (alpaca) "
+        f"or `prompt`+`completion` field; found fields: {keys}"
+    )
+
+
+def to_messages(row: dict[str, Any], fmt: str = "auto") -> Messages:
+    """Normalize one row to validated ChatML messages."""
+    if not isinstance(row, dict):
+        raise RowProblem(f"a row must be a JSON object, got {type(row).__name__}")
+    if fmt == "auto":
+        fmt = detect_format(row)
+    convert = {
+        "messages": _from_messages,
+        "sharegpt": _from_sharegpt,
+        "alpaca": _from_alpaca,
+        "prompt_completion": _from_prompt_completion,
+    }[fmt]
+    messages = convert(row)
+    validate_messages(messages)
+    return messages
+
+
+def validate_messages(messages: Messages) -> None:
+    """Roles known, system only first, user/assistant alternating, ends with a non-empty assistant turn."""
+    if not messages:
+        raise RowProblem("no messages")
+    expected = "user"
+    for i, message in enumerate(messages, start=1):
+        role, content = message["role"], message["content"]
+        if role not in ROLES:
+            raise RowProblem(f"message {i}: unknown role {role!r} (allowed: system, user, assistant)")
+        if not isinstance(content, str):
+            raise RowProblem(f"message {i} ({role}): content must be a string, got {type(content).__name__}")
+        if not content.strip():
+            raise RowProblem(f"message {i} ({role}): empty content")
+        if role == "system":
+            if i != 1:
+                raise RowProblem(f"message {i}: a system message is only allowed first")
+            continue
+        if role != expected:
+            previous = messages[i - 2]["role"] if i > 1 else "start"
+            raise RowProblem(
+                f"message {i}: roles must alternate user/assistant, got {role!r} after {previous!r}"
+            )
+        expected = "assistant" if role == "user" else "user"
+    if messages[-1]["role"] != "assistant":
+        raise RowProblem(f"the last message must be from the assistant, got {messages[-1]['role']!r}")
+
+
+def _message(role: Any, content: Any, where: str) -> dict[str, str]:
+    if not isinstance(role, str):
+        raise RowProblem(f"{where}: role must be a string")
+    if content is None:
+        raise RowProblem(f"{where} ({role}): missing content")
+    return {"role": role, "content": content}
+
+
+def _from_messages(row: dict[str, Any]) -> Messages:
+    messages = row["messages"]
+    if not isinstance(messages, list):
+        raise RowProblem("`messages` must be a list")
+    out = []
+    for i, m in enumerate(messages, start=1):
+        if not isinstance(m, dict) or "role" not in m:
+            raise RowProblem(f"message {i}: must be an object with `role` and `content`")
+        out.append(_message(m["role"], m.get("content"), f"message {i}"))
+    return out
+
+
+def _from_sharegpt(row: dict[str, Any]) -> Messages:
+    turns = row["conversations"]
+    if not isinstance(turns, list):
+        raise RowProblem("`conversations` must be a list")
+    out = []
+    for i, t in enumerate(turns, start=1):
+        if not isinstance(t, dict) or "from" not in t:
+            raise RowProblem(f"turn {i}: must be an object with `from` and `value`")
+        speaker = str(t["from"]).lower()
+        if speaker not in SHAREGPT_ROLES:
+            raise RowProblem(f"turn {i}: unknown speaker {t['from']!r} (expected human/gpt/system)")
+        out.append(_message(SHAREGPT_ROLES[speaker], t.get("value"), f"turn {i}"))
+    if row.get("system"):
+        out.insert(0, {"role": "system", "content": row["system"]})
+    return out
+
+
+def _from_alpaca(row: dict[str, Any]) -> Messages:
+    instruction, extra, output = row.get("instruction"), row.get("input") or "", row.get("output")
+    if not isinstance(instruction, str) or not isinstance(extra, str):
+        raise RowProblem("alpaca `instruction` and `input` must be strings")
+    if output is None:
+        raise RowProblem("alpaca row has no `output`")
+    user = f"{instruction}\n\n{extra}" if extra.strip() else instruction
+    messages = [{"role": "user", "content": user}, {"role": "assistant", "content": output}]
+    if row.get("system"):
+        messages.insert(0, {"role": "system", "content": row["system"]})
+    return messages
+
+
+def _from_prompt_completion(row: dict[str, Any]) -> Messages:
+    prompt, completion = row["prompt"], row["completion"]
+    if isinstance(prompt, str) and isinstance(completion, str):
+        return [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
+    if isinstance(prompt, list) and isinstance(completion, list):  # TRL's conversational prompt-completion
+        return _from_messages({"messages": prompt + completion})
+    raise RowProblem("`prompt` and `completion` must both be strings or both be lists of messages")

@@ -1,0 +1,149 @@
+"""results.json: the authoritative record of a run, rewritten atomically after every stage.
+
+A reader (the report, a rerun deciding whether to skip) sees either the previous complete file or the
+new complete file, never a truncated one: we write a temp file in the same directory, fsync it, and
+rename it over the old one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+RESULTS_FILE = "results.json"
+PACKAGES = (
+    "sft-ablate", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "hydra-core", "omegaconf",
+    "lighteval", "optuna", "wandb", "sentence-transformers", "datasketch",
+)  # fmt: skip
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _temp_beside(path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2, ensure_ascii=False, default=_jsonable)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
+    fd, tmp = _temp_beside(path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False, default=_jsonable) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A temp file in the target's directory (so the rename is atomic), readable like any other output."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.fchmod(fd, 0o644)
+    return fd, tmp
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy and torch scalars
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON-serializable: {type(value).__name__}")
+
+
+class RunRecord:
+    """The results dict of one run plus the file it lives in."""
+
+    def __init__(self, run_dir: Path, **fields: Any) -> None:
+        self.path = run_dir / RESULTS_FILE
+        self.results: dict[str, Any] = {"status": "running", "started_at": _now(), **fields}
+        self.results.setdefault("timings", {})
+        self.results.setdefault("metrics", {})
+        self.save()
+
+    def update(self, section: str, values: dict[str, Any]) -> None:
+        self.results.setdefault(section, {}).update(values)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time a stage and save the record after it, so a crash later keeps what this stage found."""
+        start = time.perf_counter()
+        yield
+        self.results["timings"][name] = round(time.perf_counter() - start, 3)
+        self.save()
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        self.results["status"] = status
+        self.results["finished_at"] = _now()
+        if error:
+            self.results["error"] = error
+        self.results["timings"]["total"] = round(sum(v for k, v in self.results["timings"].items() if k != "total"), 3)
+        self.save()
+
+    def save(self) -> None:
+        write_json_atomic(self.path, self.results)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def read_results(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / RESULTS_FILE
+    return read_json(path) if path.exists() else None
+
+
+def environment() -> dict[str, Any]:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "versions": versions,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "git": git_state(),
+    }
+
+
+def git_state() -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -1,0 +1,131 @@
+"""One ablation run, top to bottom: data -> model -> tokens -> base eval -> train -> eval -> record."""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import set_seed
+
+from sft_ablate.cache import content_key
+from sft_ablate.config import Config, factors
+from sft_ablate.data import prepare_data
+from sft_ablate.evaluate import generation_prompts, heldout_loss, sample_generations
+from sft_ablate.models import base_model_dir, check_environment, load_model
+from sft_ablate.record import RunRecord, environment, read_json, write_json_atomic, write_jsonl_atomic
+from sft_ablate.tokenization import tokenize_examples
+from sft_ablate.tracking import TrackerCallback, start_tracking
+from sft_ablate.train import build_trainer, save_final, train
+
+log = logging.getLogger(__name__)
+
+
+def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, Any]:
+    """Train and evaluate one configuration; returns the final results (also in run_dir/results.json)."""
+    device = check_environment(config)  # before anything is loaded: a missing GPU or package fails fast
+    torch.set_num_threads(config.train.threads or os.cpu_count() or 1)
+    set_seed(config.seed)  # before the model is built: LoRA's initial weights draw from it
+    cache_dir = Path(config.paths.cache_dir).expanduser()
+    run_factors = factors(config)
+    record = RunRecord(
+        run_dir, config_hash=config_hash(run_config), factors=run_factors, config=run_config, environment=environment()
+    )
+    tracker = start_tracking(config, run_dir, run_config, run_factors)
+    status, error = "failed", None
+    try:
+        with record.stage("data"):
+            data = prepare_data(config)
+            write_jsonl_atomic(run_dir / "dropped_rows.jsonl", [vars(bad) for bad in data.dropped])
+            record.update("data", data.report)
+
+        with record.stage("model"):
+            # The tiny model's tokenizer is trained on every valid row, so all mixes share one base model.
+            pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
+            loaded = load_model(config, base_model_dir(config.model, cache_dir, pool_texts), device)
+            record.update("model", {"base": loaded.base_dir, "params": loaded.params, "trainable_params": loaded.trainable_params, "device": device})
+
+        with record.stage("tokenize"):
+            max_length, tok = config.train.max_length, loaded.tokenizer
+            train_split = tokenize_examples(data.train, tok, max_length, cache_dir, "train", data.report["train_hash"])
+            eval_split = tokenize_examples(data.eval, tok, max_length, cache_dir, "eval", data.report["eval_hash"])
+            for name, stats in train_split.per_source.items():
+                record.results["data"]["sources"][name].update(stats)
+            record.update("data", {"train_tokens": train_split.summary(), "eval_tokens": eval_split.summary()})
+
+        prompts = generation_prompts(data.eval, config.eval.num_generations)
+        base_outputs: list[str] = [""] * len(prompts)
+        if config.eval.base_model:
+            with record.stage("base_eval"):
+                base = evaluate_base(config, loaded, eval_split.dataset, prompts, cache_dir, data.report["eval_hash"])
+                base_outputs = base["outputs"]
+                record.update("metrics", {"base_eval_loss": base["loss"], "base_eval_perplexity": base["perplexity"]})
+
+        with record.stage("train"):
+            trainer = build_trainer(loaded, train_split.dataset, config, run_dir, [TrackerCallback(tracker)])
+            result = train(trainer, run_dir)
+            record.update("metrics", {"train_loss": result.train_loss})
+            record.update("train", {"steps": result.steps, "seconds": round(result.train_seconds, 3),
+                                    "input_tokens": result.input_tokens,
+                                    "tokens_per_second": round(result.tokens_per_second, 1),
+                                    "resumed_from": result.resumed_from})
+            if config.train.save_final_model:
+                save_final(loaded, run_dir)
+
+        with record.stage("eval"):
+            held_out = heldout_loss(loaded.model, eval_split.dataset, config.eval.batch_size, tok.pad_token_id)
+            outputs = sample_generations(loaded.model, tok, prompts, config.eval.max_new_tokens, config.eval.batch_size)
+            generations = [
+                {"source": e.source, "origin": e.origin, "prompt": e.messages[:-1], "reference": e.messages[-1]["content"],
+                 "base_output": b, "output": o}
+                for e, b, o in zip(prompts, base_outputs, outputs)
+            ]
+            write_jsonl_atomic(run_dir / "generations.jsonl", generations)
+            record.update("metrics", {"eval_loss": held_out.loss, "eval_perplexity": held_out.perplexity,
+                                      "eval_tokens": held_out.tokens})
+        status = "complete"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except BaseException as err:
+        error = f"{type(err).__name__}: {err}"
+        raise
+    finally:
+        record.finish(status, error)
+        tracker.summary({f"metrics/{k}": v for k, v in record.results["metrics"].items()})
+        if status == "complete":
+            tracker.table("generations", ["prompt", "reference", "base_output", "output"],
+                          [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations])
+        tracker.finish(exit_code=0 if status == "complete" else 1)
+    log.info("run %s: eval_loss %.4f (base %s), results in %s", status, record.results["metrics"]["eval_loss"],
+             _fmt(record.results["metrics"].get("base_eval_loss")), record.path)
+    return record.results
+
+
+def evaluate_base(config: Config, loaded, eval_dataset, prompts, cache_dir: Path, eval_hash: str) -> dict[str, Any]:
+    """Base-model loss and answers on the held-out rows, computed once per (base model, eval set) and cached."""
+    key = content_key("base-eval-v1", loaded.base_dir, config.model.dtype, config.model.chat_template, eval_hash,
+                      config.train.max_length, config.eval.max_new_tokens, [p.messages for p in prompts])
+    cached = cache_dir / "base_eval" / f"{key}.json"
+    if cached.exists():
+        return read_json(cached)
+    model = loaded.model
+    # With LoRA, the base model is the same module with the adapter switched off: no second copy in memory.
+    with (model.disable_adapter() if config.lora.enabled else nullcontext()):
+        loss = heldout_loss(model, eval_dataset, config.eval.batch_size, loaded.tokenizer.pad_token_id)
+        outputs = sample_generations(model, loaded.tokenizer, prompts, config.eval.max_new_tokens, config.eval.batch_size)
+    result = {"loss": loss.loss, "perplexity": loss.perplexity, "tokens": loss.tokens, "outputs": outputs}
+    write_json_atomic(cached, result)
+    return result
+
+
+def config_hash(run_config: dict[str, Any]) -> str:
+    """Identity of a run's inputs. Tracking and cache paths do not change results, so they are left out."""
+    return content_key({k: v for k, v in run_config.items() if k not in ("tracking", "paths")})
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"

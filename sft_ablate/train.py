@@ -1,0 +1,136 @@
+"""The training stage: TRL's SFTTrainer on pre-tokenized, assistant-only labels."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+from transformers import PreTrainedTokenizerBase, TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+from trl import SFTConfig, SFTTrainer
+
+from sft_ablate.config import Config
+from sft_ablate.errors import ModelError
+from sft_ablate.models import LoadedModel
+from sft_ablate.tokenization import IGNORE_INDEX
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    train_loss: float
+    steps: int
+    train_seconds: float
+    input_tokens: int  # non-padding tokens processed in this session (after a resume: since the resume)
+    tokens_per_second: float
+    resumed_from: str | None
+    log_history: list[dict]
+
+
+def sft_config(config: Config, run_dir: Path, device: str) -> SFTConfig:
+    train = config.train
+    on_gpu = device == "cuda"
+    return SFTConfig(
+        output_dir=str(run_dir / "checkpoints"),
+        num_train_epochs=train.epochs,
+        max_steps=train.max_steps,
+        per_device_train_batch_size=train.batch_size,
+        gradient_accumulation_steps=train.grad_accum,
+        learning_rate=train.learning_rate,
+        lr_scheduler_type=train.lr_scheduler,
+        warmup_steps=train.warmup,
+        weight_decay=train.weight_decay,
+        max_length=train.max_length,
+        packing=train.packing,
+        packing_strategy="bfd",
+        # TRL defaults to bf16 and gradient checkpointing; both only slow a CPU down.
+        bf16=train.bf16 and on_gpu,
+        activation_checkpointing=train.gradient_checkpointing,  # the new name of gradient_checkpointing
+        use_cpu=not on_gpu,
+        seed=config.seed,
+        data_seed=config.seed,
+        logging_steps=train.logging_steps,
+        save_strategy="steps",
+        save_steps=train.save_steps,
+        save_total_limit=train.save_total_limit,
+        eval_strategy="no",
+        report_to="none",  # W&B gets the logs through our tracker, which never fails a run
+        dataloader_num_workers=0,
+        assistant_only_loss=False,  # labels are already assistant-only (see tokenization.py)
+        include_num_input_tokens_seen="non_padding",  # for tokens/s that padding cannot inflate
+    )
+
+
+def build_trainer(
+    loaded: LoadedModel,
+    train_dataset: datasets.Dataset,
+    config: Config,
+    run_dir: Path,
+    callbacks: list[TrainerCallback],
+) -> SFTTrainer:
+    trainer = SFTTrainer(
+        model=loaded.model,
+        args=sft_config(config, run_dir, loaded.device),
+        train_dataset=train_dataset,
+        processing_class=loaded.tokenizer,
+        callbacks=callbacks,
+    )
+    check_loss_mask(trainer, expected_trainable=count_label_tokens(train_dataset))
+    return trainer
+
+
+def count_label_tokens(dataset: datasets.Dataset) -> int:
+    return sum(sum(1 for t in labels if t != IGNORE_INDEX) for labels in dataset["labels"])
+
+
+def check_loss_mask(trainer: SFTTrainer, expected_trainable: int) -> None:
+    """Fail loudly if TRL's dataset preparation or collator changed which tokens carry loss."""
+    prepared = count_label_tokens(trainer.train_dataset)
+    if prepared != expected_trainable:
+        raise ModelError(
+            f"the loss mask changed inside SFTTrainer: {expected_trainable} assistant tokens went in, "
+            f"{prepared} carry labels after its dataset preparation"
+        )
+    batch = next(iter(trainer.get_train_dataloader()))
+    labels = batch["labels"]
+    if not (labels != IGNORE_INDEX).any() or (labels != IGNORE_INDEX).all():
+        raise ModelError("the collated batch lost the assistant-only loss mask (labels are all masked or none are)")
+
+
+def train(trainer: SFTTrainer, run_dir: Path) -> TrainResult:
+    # Resume when an earlier attempt of this very run left checkpoints (killed, preempted, Ctrl-C).
+    checkpoints = run_dir / "checkpoints"
+    resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    if resume:
+        log.info("resuming from %s", resume)
+    start = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - start
+    tokens = trainer.state.num_input_tokens_seen - (0 if resume is None else _tokens_at(resume))
+    return TrainResult(
+        train_loss=float(output.training_loss),
+        steps=int(output.global_step),
+        train_seconds=seconds,
+        input_tokens=int(tokens),
+        tokens_per_second=tokens / max(seconds, 1e-9),
+        resumed_from=resume,
+        log_history=list(trainer.state.log_history),
+    )
+
+
+def _tokens_at(checkpoint: str) -> int:
+    from transformers import TrainerState
+
+    return TrainerState.load_from_json(str(Path(checkpoint) / "trainer_state.json")).num_input_tokens_seen
+
+
+def save_final(loaded: LoadedModel, run_dir: Path) -> Path:
+    """The adapter (LoRA) or the full model, with the tokenizer and its training chat template."""
+    final = run_dir / "final"
+    loaded.model.save_pretrained(final)
+    loaded.tokenizer.save_pretrained(final)
+    return final

@@ -1,0 +1,127 @@
+"""Config composition and validation: every shipped option composes; bad configs fail before any loading."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.errors import ConfigCompositionException, MissingConfigException
+
+from sft_ablate.cli import CONF_DIR, config_groups, quote_group_values
+from sft_ablate.config import synthetic_fraction
+from sft_ablate.errors import ConfigError, EnvironmentProblem
+from sft_ablate.models import check_environment
+from tests.conftest import compose_config
+
+GROUPS = ["mix", "model", "lora", "train", "eval", "tracking", "data"]
+
+
+@pytest.mark.parametrize(
+    "group,option",
+    [(g, p.stem) for g in GROUPS for p in sorted((CONF_DIR / g).glob("*.yaml"))],
+)
+def test_every_shipped_option_composes_and_validates(group, option):
+    config = compose_config([f"{group}={option}"])
+    assert config.data.sources
+
+
+def test_default_is_smollm2_with_lora_r8_and_offline_wandb():
+    config = compose_config()
+    assert (config.model.name, config.lora.name, config.mix.name) == ("smollm2_135m", "r8", "50_50")
+    assert config.tracking.mode == "offline"
+
+
+@pytest.mark.parametrize("mix,fraction", [("0_100", 0.0), ("30_70", 0.3), ("50_50", 0.5), ("70_30", 0.7), ("100_0", 1.0)])
+def test_mix_names_mean_synthetic_then_human(mix, fraction):
+    config = compose_config([f"mix={mix}"])
+    assert config.mix.name == mix
+    assert synthetic_fraction(config) == pytest.approx(fraction)
+
+
+def test_model_tiny_brings_full_finetuning_unless_lora_is_given():
+    assert compose_config(["model=tiny"]).lora.name == "none"
+    assert compose_config(["model=tiny", "lora=r8"]).lora.name == "r8"
+
+
+def test_unknown_key_is_rejected():
+    with pytest.raises(ConfigCompositionException, match="Could not override 'train.lr'"):
+        compose_config(["train.lr=0.1"])
+
+
+def test_unknown_key_cannot_be_appended_either():
+    with pytest.raises(ConfigError, match="unknown config key train.lr"):
+        compose_config(["+train.lr=0.1"])
+
+
+def test_unknown_source_key_is_rejected():
+    with pytest.raises(ConfigError, match="unknown config key data.sources.human.paht"):
+        compose_config(["+data.sources.human.paht=x.jsonl"])
+
+
+def test_unknown_group_option_is_rejected():
+    with pytest.raises(MissingConfigException, match="Could not find 'mix/40_60'"):
+        compose_config(["mix=40_60"])
+
+
+def test_ratios_must_sum_to_one():
+    with pytest.raises(ConfigError, match=r"weights must sum to 1, got 1\.1"):
+        compose_config(["mix.weights.synthetic=0.6"])
+
+
+def test_negative_ratio_is_rejected():
+    with pytest.raises(ConfigError, match="weights must be >= 0"):
+        compose_config(["mix.weights.synthetic=-0.5", "mix.weights.human=1.5"])
+
+
+def test_mix_naming_an_undefined_source_is_rejected():
+    with pytest.raises(ConfigError, match=r"names sources \['web'\] that data.sources does not define"):
+        compose_config(["+mix.weights.web=0.2", "mix.weights.human=0.3"])
+
+
+def test_n_way_mixture_over_named_sources():
+    config = compose_config([
+        "+data.sources.extra={path: /tmp/extra.jsonl, kind: human}",
+        "mix.name=three_way",
+        "mix.weights.synthetic=0.25",
+        "mix.weights.human=0.5",
+        "+mix.weights.extra=0.25",
+    ])
+    assert config.mix.weights == {"synthetic": 0.25, "human": 0.5, "extra": 0.25}
+
+
+def test_source_needs_path_or_hub_id():
+    with pytest.raises(ConfigError, match="exactly one of `path` or `hf_dataset`"):
+        compose_config(["data.sources.human.path=null"])
+
+
+def test_wrong_type_is_rejected():
+    with pytest.raises(ConfigCompositionException, match="budget"):
+        compose_config(["data.budget=lots"])
+
+
+def test_qlora_without_gpu_or_bitsandbytes_fails_clearly():
+    config = compose_config(["lora=qlora"])
+    with pytest.raises(EnvironmentProblem, match="needs a CUDA GPU .*On a CPU use lora=r8 or lora=r16"):
+        check_environment(config)
+
+
+class TestOverrideQuoting:
+    groups = config_groups()
+
+    @pytest.mark.parametrize(
+        "given,expected",
+        [
+            ("mix=50_50", "mix='50_50'"),
+            ("mix=30_70,50_50", "mix='30_70','50_50'"),
+            ("mix=choice(30_70,50_50)", "mix=choice('30_70','50_50')"),
+            ("mix='50_50'", "mix='50_50'"),
+            ("+mix=50_50", "+mix='50_50'"),
+            ("seed=1_000", "seed=1_000"),  # not a config group: Hydra's number reading is right there
+            ("data.budget=100", "data.budget=100"),
+            ("hydra.run.dir=out/50_50", "hydra.run.dir=out/50_50"),
+        ],
+    )
+    def test_quoting(self, given, expected):
+        assert quote_group_values([given], self.groups) == [expected]
+
+    def test_groups_come_from_conf_and_sweeps(self):
+        assert {"mix", "model", "lora", "train", "eval", "tracking", "data", "sweep"} <= self.groups
+
