@@ -49,7 +49,8 @@ def cache_dir(tmp_path_factory) -> Path:
 
 def run_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run `python -m sft_ablate ARGS` the way a user types it."""
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    # PYTHONPATH: the package of this checkout, even where another checkout is pip-installed (worktrees).
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "sft_ablate", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )

@@ -51,7 +51,7 @@ def test_budget_is_split_50_50(tiny_run):
 def test_run_dir_holds_config_generations_checkpoints_and_wandb(tiny_run):
     assert (tiny_run / "config.yaml").exists() and (tiny_run / ".hydra" / "overrides.yaml").exists()
     generations = [json.loads(line) for line in (tiny_run / "generations.jsonl").read_text().splitlines()]
-    assert len(generations) == 8 and {"prompt", "reference", "base_output", "output"} <= set(generations[0])
+    assert len(generations) == 6 and {"prompt", "reference", "base_output", "output"} <= set(generations[0])
     assert {g["source"] for g in generations} == {"human", "synthetic"}
     assert list((tiny_run / "checkpoints").glob("checkpoint-*"))
     assert (tiny_run / "final" / "model.safetensors").exists()
