@@ -27,39 +27,27 @@ PACKAGES = (
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temp_beside(path)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, ensure_ascii=False, default=_jsonable)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _write_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False, default=_jsonable) + "\n")
 
 
 def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
-    fd, tmp = _temp_beside(path)
+    _write_atomic(path, "".join(json.dumps(row, ensure_ascii=False, default=_jsonable) + "\n" for row in rows))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write beside the target, fsync, rename over it: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would make outputs unreadable to others
         with os.fdopen(fd, "w") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False, default=_jsonable) + "\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _temp_beside(path: Path) -> tuple[int, str]:
-    """A temp file in the target's directory (so the rename is atomic), readable like any other output."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.fchmod(fd, 0o644)
-    return fd, tmp
 
 
 def _jsonable(value: Any) -> Any:
