@@ -31,6 +31,9 @@ class PreparedData:
     pool: dict[str, LoadedSource]  # every row of every source that passed validation and the quality filters
     dropped: list[BadRow]
     report: dict[str, Any] = field(default_factory=dict)  # goes to results.json under "data"
+    train_pools: dict[str, list[Example]] = field(default_factory=dict)  # per source, after the hold-out
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embeddings of train_pools' rows
+    drawn: dict[str, list[int]] = field(default_factory=dict)  # indices into train_pools that make the train set
 
 
 def prepare_data(config: Config) -> PreparedData:
@@ -106,7 +109,8 @@ def prepare_data(config: Config) -> PreparedData:
         config.diversity.name,
         report["diversity"]["train"]["mean_cosine_distance"],
     )
-    return PreparedData(train=train, eval=eval_rows, pool=pool, dropped=dropped, report=report)
+    return PreparedData(train=train, eval=eval_rows, pool=pool, dropped=dropped, report=report,
+                        train_pools=train_pools, vectors=vectors, drawn=drawn)
 
 
 def embed_rows(rows: list[Example], config: DiversityConfig, cache_dir: Path) -> np.ndarray:
