@@ -101,10 +101,11 @@ def print_report(data: dict[str, Any], title: str) -> None:
     from rich.table import Table
 
     console = Console(width=max(160, Console().width))
+    console.rule(f"data report: {title}")
     for caption, (columns, rows) in (("rows per source (tokens: from a run's tokenizer, or ~ words and punctuation)",
                                       source_rows(data)), ("rows removed by each quality filter", filter_rows(data)),
                                      ("diversity", diversity_rows(data)), ("lengths (tokens)", length_rows(data))):
-        table = Table(title=f"{title}: {caption}", title_justify="left")
+        table = Table(title=caption, title_justify="left")
         for i, column in enumerate(columns):
             table.add_column(column, justify="left" if i == 0 else "right")
         for row in rows:

@@ -261,3 +261,52 @@ def test_eval_prompt_file_without_the_field_names_file_and_line(planted_file, tm
     examples = load_source("planted", SourceConfig(path=str(path)), "fail").examples
     with pytest.raises(DataError, match=f"{prompts}:1: no field 'query'"):
         apply_filters({"planted": examples}, quality_config([f"quality.decontaminate.eval_prompts=[{{path: {prompts}, field: query}}]"]))
+
+
+# ---------------------------------------------------------------- through the commands a user types
+
+
+@pytest.mark.slow
+def test_a_run_writes_every_drop_to_its_dropped_rows_file(planted_file, tmp_path, cache_dir):
+    from tests.conftest import run_cli
+
+    path, expected, _ = planted_file
+    run_dir = tmp_path / "run"
+    proc = run_cli(["model=tiny", "tracking=none", f"data.sources.human.path={path}", "quality.length.min_tokens=5",
+                    "quality.pii.action=drop", "data.budget=16", "train.max_steps=1", "eval.base_model=false",
+                    "eval.num_generations=1", f"hydra.run.dir={run_dir}"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    dropped = [json.loads(line) for line in (run_dir / "dropped_rows.jsonl").read_text().splitlines()]
+    assert sorted(d["filter"] for d in dropped) == sorted(f for f, n in expected.items() for _ in range(n))
+    assert all(d["origin"].startswith(f"{path}:") and d["problem"] and d["source"] == "human" for d in dropped)
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["data"]["sources"]["human"]["removed"] == {f: expected.get(f, 0) for f in results["data"]["quality"]["filters"]}
+
+
+@pytest.mark.slow
+def test_data_report_command_on_a_file(planted_file, tmp_path, cache_dir):
+    import subprocess
+    import sys
+
+    from sft_ablate.cli import PROJECT_ROOT
+
+    path, expected, n_rows = planted_file
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, "-m", "sft_ablate.data_report", str(path), "diversity=high", "data.budget=20",
+                           "quality.length.min_tokens=5", "--out", str(out)], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rows removed by each quality filter" in proc.stdout and "near_dedup" in proc.stdout
+    assert (out / "data_report.png").stat().st_size > 10_000
+    report = json.loads((out / "data_report.json").read_text())
+    source = report["sources"]["planted"]
+    assert source["rows_read"] == n_rows and source["rows"] == 20
+    assert source["removed"]["near_dedup"] == expected["near_dedup"] and source["pii_redacted"]["email"] == 1
+    assert report["diversity"]["level"] == "high" and report["diversity"]["train"]["rows"] == 20
+    assert len([d for d in report["dropped"] if d["action"] == "dropped"]) == sum(v for k, v in expected.items() if k != "pii")
+
+
+def test_data_report_command_names_a_missing_file(tmp_path):
+    from sft_ablate.data_report import main
+
+    assert main([str(tmp_path / "missing.jsonl"), "--out", str(tmp_path)]) == 2
