@@ -155,7 +155,13 @@ def plot(prepared: PreparedData, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-# ---------------------------------------------------------------- one file, without a run
+# ---------------------------------------------------------------- without a run
+
+
+def approx_token_counts(rows: list[Example]) -> dict[str, str]:
+    """Token counts without the model's tokenizer (words and punctuation marks), marked ~ as estimates."""
+    return {"tokens": f"~{sum(approx_tokens(m['content']) for e in rows for m in e.messages)}",
+            "trainable_tokens": f"~{sum(approx_tokens(assistant_text(e.messages)) for e in rows)}"}
 
 
 def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
@@ -174,9 +180,7 @@ def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
             "kind": "file", "rows_read": loaded.rows_read, "rows_invalid": len(loaded.bad_rows),
             "rows_valid": len(loaded.examples), "removed": quality.removed[name], "pii_redacted": quality.redacted[name],
             "rows_kept": len(rows), "eval_rows": 0, "rows": len(chosen),
-            "tokens": f"~{sum(approx_tokens(m['content']) for e in chosen for m in e.messages)}",
-            "trainable_tokens": f"~{sum(approx_tokens(assistant_text(e.messages)) for e in chosen)}",
-            "length": length_summary(chosen),
+            **approx_token_counts(chosen), "length": length_summary(chosen),
         }},
         "length": length_summary(chosen),
         "quality": {"filters": list(config.quality.filters), "eval_prompts": quality.eval_prompts},
@@ -210,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             prepared, title = report_file(path, config, select_rows=picked), str(path)
         else:
             prepared, title = prepare_data(config), f"mix={config.mix.name} diversity={config.diversity.name} seed={config.seed}"
+            for name, idx in prepared.drawn.items():  # a run fills these in with its tokenizer's counts
+                prepared.report["sources"][name].update(approx_token_counts([prepared.train_pools[name][i] for i in idx]))
     except SftAblateError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -184,5 +184,5 @@ def words(text: str) -> list[str]:
 
 
 def approx_tokens(text: str) -> int:
-    """Words and punctuation marks: a tokenizer-free token count, close to what a BPE tokenizer gives for English."""
+    """Words and punctuation marks: a tokenizer-free token count (SmolLM2's BPE gives ~1.15x as many on English)."""
     return len(_TOKEN.findall(text))

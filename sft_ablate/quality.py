@@ -376,14 +376,16 @@ def contaminated(rows: list[Example], prompts: list[EvalPrompt], settings: Decon
             gram = tuple(tokens[i : i + n])
             index.setdefault(gram[:k], {}).setdefault(gram, prompt.origin)
     for example in rows:
-        tokens = words(_conversation(example.messages))
-        hit = None
-        for i in range(len(tokens) - k + 1):
-            for gram, origin in index.get(tuple(tokens[i : i + k]), {}).items():
-                if tuple(tokens[i : i + len(gram)]) == gram:
-                    hit = origin
-                    break
-            if hit:
-                break
+        hit = _first_overlap(words(_conversation(example.messages)), index, k)
         if hit is not None:
-            yield id(example), f"overlaps eval prompt {hit} ({settings.ngram}-gram decontamination)"
+            gram, origin = hit
+            shown = " ".join(gram) if len(gram) <= 13 else " ".join(gram[:13]) + " ..."
+            yield id(example), f"shares {len(gram)} words with eval prompt {origin}: {shown!r}"
+
+
+def _first_overlap(tokens: list[str], index: dict, k: int) -> tuple[tuple[str, ...], str] | None:
+    for i in range(len(tokens) - k + 1):
+        for gram, origin in index.get(tuple(tokens[i : i + k]), {}).items():
+            if tuple(tokens[i : i + len(gram)]) == gram:
+                return gram, origin
+    return None

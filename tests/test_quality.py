@@ -120,7 +120,10 @@ def test_duplicate_reasons_point_at_the_kept_copy(planted_file):
         reasons.setdefault(d.filter, []).append(d.problem)
     assert reasons["exact_dedup"] == [f"exact duplicate of {path}:4", f"exact duplicate of {path}:6"]
     assert all(r.startswith("near-duplicate of ") and "Jaccard" in r for r in reasons["near_dedup"])
-    assert "eval_mc.jsonl:1 " in reasons["decontaminate"][0] and "arena_prompts.jsonl:2 " in reasons["decontaminate"][1]
+    assert reasons["decontaminate"][0] == (f"shares 6 words with eval prompt {SAMPLE_DATA_DIR / 'eval_mc.jsonl'}:1: "
+                                           "'what is the capital of norway'")
+    assert reasons["decontaminate"][1].startswith("shares 13 words with eval prompt ")
+    assert "arena_prompts.jsonl:2: 'write a product description" in reasons["decontaminate"][1]
 
 
 def test_dedup_keeps_the_first_source_across_sources(tmp_path):
