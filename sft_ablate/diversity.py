@@ -30,7 +30,7 @@ import numpy as np
 
 from sft_ablate.config import DiversityConfig
 from sft_ablate.embeddings import save_array
-from sft_ablate.formats import Messages, assistant_text, user_text, words
+from sft_ablate.formats import Messages, assistant_text, conversation_text, user_text, words
 from sft_ablate.mixture import draw_indices
 
 # Polite openings that say nothing about the task: "Please write..." covers the task "write".
@@ -39,9 +39,7 @@ _OPENERS = {"please", "can", "could", "would", "will", "you", "kindly", "i", "ne
 
 def embedding_text(messages: Messages, what: str) -> str:
     """The text a row is embedded by: the whole conversation, or only its instruction side."""
-    if what == "instruction":
-        return user_text(messages)
-    return "\n".join(m["content"] for m in messages if m["role"] != "system")
+    return user_text(messages) if what == "instruction" else conversation_text(messages)
 
 
 # ---------------------------------------------------------------- measures

@@ -178,6 +178,11 @@ def assistant_text(messages: Messages) -> str:
     return "\n".join(m["content"] for m in messages if m["role"] == "assistant")
 
 
+def conversation_text(messages: Messages) -> str:
+    """Every turn but the system prompt, which is usually shared boilerplate."""
+    return "\n".join(m["content"] for m in messages if m["role"] != "system")
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, punctuation dropped: the unit of n-gram measures (distinct-n, overlap)."""
     return _WORD.findall(text.lower())

@@ -28,7 +28,7 @@ from typing import Any
 
 from sft_ablate.config import DecontaminateConfig, DegenerateConfig, LengthConfig, NearDedupConfig, PiiConfig, QualityConfig
 from sft_ablate.errors import DataError
-from sft_ablate.formats import Messages, approx_tokens, words
+from sft_ablate.formats import Messages, approx_tokens, conversation_text, words
 from sft_ablate.sources import BadRow, Example
 
 log = logging.getLogger(__name__)
@@ -53,18 +53,9 @@ def apply_filters(sources: dict[str, list[Example]], config: QualityConfig) -> Q
     for name in config.filters:
         rows = [e for kept in result.kept.values() for e in kept]  # source order: dedup keeps the first source's copy
         if name == "pii":
-            verdicts = dict(pii_verdicts(rows, config.pii))
-            _apply_pii(result, verdicts, config.pii.action)
+            _apply_pii(result, dict(pii_verdicts(rows, config.pii)), config.pii.action)
             continue
-        if name == "decontaminate":
-            prompts, result.eval_prompts = read_eval_prompts(config.decontaminate)
-            verdicts = dict(contaminated(rows, prompts, config.decontaminate))
-        else:
-            check = {"exact_dedup": exact_duplicates, "near_dedup": near_duplicates, "length": length_outliers,
-                     "degenerate": degenerate_responses}[name]
-            settings = {"exact_dedup": None, "near_dedup": config.near_dedup, "length": config.length,
-                        "degenerate": config.degenerate}[name]
-            verdicts = dict(check(rows, settings))
+        verdicts = _removals(name, rows, config, result)
         for example in rows:
             reason = verdicts.get(id(example))
             if reason is not None:
@@ -81,18 +72,27 @@ def apply_filters(sources: dict[str, list[Example]], config: QualityConfig) -> Q
 Verdicts = Iterator[tuple[int, str]]
 
 
+def _removals(name: str, rows: list[Example], config: QualityConfig, result: QualityResult) -> dict[int, str]:
+    if name == "exact_dedup":
+        return dict(exact_duplicates(rows))
+    if name == "near_dedup":
+        return dict(near_duplicates(rows, config.near_dedup))
+    if name == "length":
+        return dict(length_outliers(rows, config.length))
+    if name == "degenerate":
+        return dict(degenerate_responses(rows, config.degenerate))
+    prompts, result.eval_prompts = read_eval_prompts(config.decontaminate)
+    return dict(contaminated(rows, prompts, config.decontaminate))
+
+
 def _normalized(messages: Messages) -> str:
     return "\n".join(f"{m['role']}: {' '.join(m['content'].lower().split())}" for m in messages)
-
-
-def _conversation(messages: Messages) -> str:
-    return "\n".join(m["content"] for m in messages if m["role"] != "system")
 
 
 # ---------------------------------------------------------------- dedup
 
 
-def exact_duplicates(rows: list[Example], _settings: None = None) -> Verdicts:
+def exact_duplicates(rows: list[Example]) -> Verdicts:
     first: dict[str, str] = {}
     for example in rows:
         key = _normalized(example.messages)
@@ -113,7 +113,7 @@ def near_duplicates(rows: list[Example], settings: NearDedupConfig) -> Verdicts:
     # Weights favour recall: LSH only proposes candidates; the exact Jaccard below decides.
     lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm, weights=(0.2, 0.8))
     kept: dict[str, tuple[set[str], str]] = {}
-    all_grams = [shingles(_conversation(e.messages), settings.shingle) for e in rows]
+    all_grams = [shingles(conversation_text(e.messages), settings.shingle) for e in rows]
     signatures = MinHash.bulk([[g.encode() for g in grams] for grams in all_grams], num_perm=settings.num_perm, seed=1)
     for i, (example, grams, signature) in enumerate(zip(rows, all_grams, signatures)):
         best, best_origin = 0.0, ""
@@ -376,7 +376,7 @@ def contaminated(rows: list[Example], prompts: list[EvalPrompt], settings: Decon
             gram = tuple(tokens[i : i + n])
             index.setdefault(gram[:k], {}).setdefault(gram, prompt.origin)
     for example in rows:
-        hit = _first_overlap(words(_conversation(example.messages)), index, k)
+        hit = _first_overlap(words(conversation_text(example.messages)), index, k)
         if hit is not None:
             gram, origin = hit
             shown = " ".join(gram) if len(gram) <= 13 else " ".join(gram[:13]) + " ..."
