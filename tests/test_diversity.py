@@ -165,6 +165,7 @@ def test_a_run_records_diversity_and_the_level_changes_the_rows(cache_dir):
     runs = {level: prepare_data(compose_config(["model=tiny", f"diversity={level}"])) for level in ("all", "low", "high")}
     hashes = {level: d.report["train_hash"] for level, d in runs.items()}
     assert len(set(hashes.values())) == 3
+    assert len({d.report["eval_hash"] for d in runs.values()}) == 1  # every level is scored on the same held-out rows
     for level, data in runs.items():
         div = data.report["diversity"]
         assert div["level"] == level and div["sources"].keys() == {"human", "synthetic"}
