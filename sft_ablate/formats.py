@@ -1,4 +1,4 @@
-"""Row formats: alpaca, ShareGPT, OpenAI/ChatML messages and prompt/completion, all normalized to ChatML.
+"""Row formats: alpaca, ShareGPT, OpenAI/ChatML messages, prompt/completion and self-instruct tasks, all normalized to ChatML.
 
 Every function here works on one parsed row (a dict) and either returns ChatML messages or raises
 ``RowProblem`` with a short description. The caller adds the file and line.
@@ -6,6 +6,7 @@ Every function here works on one parsed row (a dict) and either returns ChatML m
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Messages = list[dict[str, str]]
@@ -33,6 +34,8 @@ def detect_format(row: dict[str, Any]) -> str:
         return "messages"
     if "conversations" in row:
         return "sharegpt"
+    if "instruction" in row and "instances" in row:
+        return "self_instruct"
     if "instruction" in row:
         return "alpaca"
     if "prompt" in row and "completion" in row:
@@ -55,6 +58,7 @@ def to_messages(row: dict[str, Any], fmt: str = "auto") -> Messages:
         "sharegpt": _from_sharegpt,
         "alpaca": _from_alpaca,
         "prompt_completion": _from_prompt_completion,
+        "self_instruct": _from_self_instruct,
     }[fmt]
     messages = convert(row)
     validate_messages(messages)
@@ -145,3 +149,45 @@ def _from_prompt_completion(row: dict[str, Any]) -> Messages:
     if isinstance(prompt, list) and isinstance(completion, list):  # TRL's conversational prompt-completion
         return _from_messages({"messages": prompt + completion})
     raise RowProblem("`prompt` and `completion` must both be strings or both be lists of messages")
+
+
+def _from_self_instruct(row: dict[str, Any]) -> Messages:
+    """A self-instruct seed task (instruction + instances of input/output): its first instance as one exchange.
+
+    Further instances are more examples of the same task; one row per task keeps tasks equally weighted.
+    """
+    instances = row.get("instances")
+    if not isinstance(instances, list) or not instances or not isinstance(instances[0], dict):
+        raise RowProblem("self-instruct `instances` must be a non-empty list of {input, output} objects")
+    first = instances[0]
+    return _from_alpaca({"instruction": row["instruction"], "input": first.get("input"), "output": first.get("output")})
+
+
+# Text views of a row, shared by the quality filters, the diversity measures and the data report.
+_WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def user_text(messages: Messages) -> str:
+    """The instruction side of a row: its user turns, in order."""
+    return "\n".join(m["content"] for m in messages if m["role"] == "user")
+
+
+def assistant_text(messages: Messages) -> str:
+    """The response side of a row: its assistant turns, in order."""
+    return "\n".join(m["content"] for m in messages if m["role"] == "assistant")
+
+
+def conversation_text(messages: Messages) -> str:
+    """Every turn but the system prompt, which is usually shared boilerplate."""
+    return "\n".join(m["content"] for m in messages if m["role"] != "system")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, punctuation dropped: the unit of n-gram measures (distinct-n, overlap)."""
+    return _WORD.findall(text.lower())
+
+
+def approx_tokens(text: str) -> int:
+    """Words and punctuation marks: a tokenizer-free token count (SmolLM2's BPE gives ~1.15x as many on English)."""
+    return len(_TOKEN.findall(text))

@@ -14,6 +14,7 @@ from transformers import set_seed
 from sft_ablate.cache import content_key
 from sft_ablate.config import Config, factors
 from sft_ablate.data import prepare_data
+from sft_ablate.data_report import log_data_report
 from sft_ablate.evaluate import generation_prompts, heldout_loss, sample_generations
 from sft_ablate.models import base_model_dir, check_environment, load_model
 from sft_ablate.record import RunRecord, environment, read_json, write_json_atomic, write_jsonl_atomic
@@ -55,6 +56,7 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             for name, stats in train_split.per_source.items():
                 record.results["data"]["sources"][name].update(stats)
             record.update("data", {"train_tokens": train_split.summary(), "eval_tokens": eval_split.summary()})
+        log_data_report(tracker, record.results["data"], data.train)  # after tokenize: the tables carry token counts
 
         prompts = generation_prompts(data.eval, config.eval.num_generations)
         base_outputs: list[str] = [""] * len(prompts)

@@ -40,9 +40,13 @@ class Example:
 
 @dataclass
 class BadRow:
+    """A row that did not make it into the data as read (one line of dropped_rows.jsonl)."""
+
     source: str
     origin: str
     problem: str
+    filter: str = "invalid"  # "invalid" (failed validation) or the quality filter that removed it
+    action: str = "dropped"  # "dropped", or "redacted" (PII replaced; the row stays)
 
 
 @dataclass

@@ -47,6 +47,19 @@ class Tracker:
 
         self._guard("table", log_table)
 
+    def tables_and_histograms(self, tables: dict[str, tuple[list[str], list[list[Any]]]],
+                              histograms: dict[str, list[float]]) -> None:
+        """Several tables and histograms as one W&B step, so the trainer's own steps are not pushed back."""
+
+        def log_all() -> None:
+            import wandb
+
+            payload: dict[str, Any] = {key: wandb.Table(columns=columns, data=rows) for key, (columns, rows) in tables.items()}
+            payload.update({key: wandb.Histogram(values) for key, values in histograms.items() if values})
+            self.run.log(payload)
+
+        self._guard("tables", log_all)
+
     def finish(self, exit_code: int = 0) -> None:
         self._guard("finish", lambda: self.run.finish(exit_code=exit_code))
         self.run = None

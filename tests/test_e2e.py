@@ -36,7 +36,7 @@ def test_single_run_records_everything(tiny_run):
     assert r["environment"]["versions"]["trl"] and "commit" in r["environment"]["git"]
     assert set(r["timings"]) >= {"data", "model", "tokenize", "base_eval", "train", "eval", "total"}
     assert r["factors"] == {"mix": "50_50", "synthetic_fraction": 0.5, "model": "tiny", "lora": "none",
-                            "budget": r["config"]["data"]["budget"], "seed": 0}
+                            "budget": r["config"]["data"]["budget"], "diversity": "all", "seed": 0}
 
 
 def test_budget_is_split_50_50(tiny_run):

@@ -46,6 +46,16 @@ class TestGoodRows:
         row = {"prompt": [CHAT[0]], "completion": [CHAT[1]]}
         assert to_messages(row) == CHAT
 
+    def test_self_instruct_task_takes_its_first_instance(self):
+        row = {"id": "seed_task_1", "name": "x", "instruction": "Add the numbers.", "is_classification": False,
+               "instances": [{"input": "2 and 3", "output": "5"}, {"input": "1 and 1", "output": "2"}]}
+        assert to_messages(row) == [{"role": "user", "content": "Add the numbers.\n\n2 and 3"},
+                                    {"role": "assistant", "content": "5"}]
+        empty_input = {**row, "instances": [{"input": "", "output": "Done."}]}
+        assert to_messages(empty_input, "self_instruct")[0]["content"] == "Add the numbers."
+        with pytest.raises(RowProblem, match="non-empty list"):
+            to_messages({**row, "instances": []})
+
     def test_explicit_format_overrides_detection(self):
         assert to_messages({"prompt": "Hi", "completion": "Hello!", "extra": 1}, "prompt_completion") == CHAT
 

@@ -1,0 +1,204 @@
+"""Diversity: the measures on known inputs, the selection methods, low < medium < high on real data, and the
+embedding cache (a second run over an unchanged pool embeds nothing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sft_ablate import embeddings
+from sft_ablate.cli import SAMPLE_DATA_DIR
+from sft_ablate.config import DiversityConfig, SourceConfig
+from sft_ablate.data import embed_rows, prepare_data
+from sft_ablate.diversity import (
+    cluster_entropy,
+    distinct_n,
+    leading_word,
+    mean_cosine_distance,
+    measure,
+    select,
+)
+from sft_ablate.errors import ConfigError
+from sft_ablate.formats import to_messages
+from sft_ablate.mixture import source_rng
+from sft_ablate.sources import load_source
+from tests.conftest import compose_config, shared_file
+
+LEVELS = ("low", "medium", "high")
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+# ---------------------------------------------------------------- measures on known inputs
+
+
+def test_distinct_n():
+    assert distinct_n(["a b a b"], 1) == 0.5  # 2 distinct of 4
+    assert distinct_n(["a b a b"], 2) == round(2 / 3, 4)  # (a b), (b a), (a b)
+    assert distinct_n(["a b", "a b"], 2) == 0.5
+    assert distinct_n([""], 2) == 0.0
+
+
+def test_mean_cosine_distance():
+    same = unit(np.ones((5, 4)))
+    assert mean_cosine_distance(same) == pytest.approx(0.0, abs=1e-6)
+    assert mean_cosine_distance(np.eye(4)) == pytest.approx(1.0)
+    opposite = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    assert mean_cosine_distance(opposite) == pytest.approx(2.0)
+
+
+def test_mean_cosine_distance_matches_the_pairwise_definition():
+    vectors = unit(np.random.default_rng(0).normal(size=(30, 8)))
+    sims = vectors @ vectors.T
+    pairwise = 1 - sims[np.triu_indices(30, k=1)].mean()
+    assert mean_cosine_distance(vectors) == pytest.approx(pairwise, abs=1e-4)
+
+
+def test_cluster_entropy_counts_rows_per_cluster():
+    centers = np.eye(4)
+    even = np.repeat(np.eye(4), 3, axis=0)
+    assert cluster_entropy(even, centers)["cluster_entropy"] == pytest.approx(2.0)  # 4 equal clusters: 2 bits
+    one = np.repeat(np.eye(4)[:1], 12, axis=0)
+    assert cluster_entropy(one, centers) == {"cluster_entropy": 0.0, "cluster_entropy_normalized": 0.0,
+                                                  "clusters_hit": 1, "clusters": 4}
+
+
+def test_leading_words_skip_polite_openings():
+    assert leading_word("Could you please write a haiku?") == "write"
+    assert leading_word("Convert 5 km to miles.") == "convert"
+    assert leading_word("What is 2 + 2?") == "what"
+
+
+def test_measure_reports_every_figure():
+    rows = [to_messages({"prompt": p, "completion": c}) for p, c in
+            [("Write a poem", "Roses are red"), ("Convert 5 km", "3.1 miles"), ("Write a song", "La la la")]]
+    m = measure(rows, unit(np.eye(3)), tasks=["poem", "units", "poem"])
+    assert m["rows"] == 3 and m["mean_cosine_distance"] == pytest.approx(1.0)
+    assert m["leading_words"] == 2 and m["top_leading_words"] == {"write": 2, "convert": 1}
+    assert m["tasks"] == 2
+    for key in ("distinct_1_instruction", "distinct_2_instruction", "distinct_1_response", "distinct_2_response",
+                "cluster_entropy", "leading_word_entropy"):
+        assert key in m
+
+
+# ---------------------------------------------------------------- selection
+
+
+@pytest.fixture(scope="module")
+def blobs() -> np.ndarray:
+    """Eight tight groups of 25 points: a pool with obvious structure."""
+    rng = np.random.default_rng(0)
+    centers = unit(rng.normal(size=(8, 16)))
+    return unit(np.repeat(centers, 25, axis=0) + 0.15 * rng.normal(size=(200, 16)))
+
+
+@pytest.mark.parametrize("level", ["all", *LEVELS])
+def test_selection_fills_the_budget_with_distinct_seeded_rows(blobs, level):
+    config = compose_config([f"diversity={level}"]).diversity
+    picked = select(blobs, 40, config, source_rng(0, "s"))
+    assert len(picked) == len(set(picked)) == 40 and all(0 <= i < 200 for i in picked)
+    assert picked == select(blobs, 40, config, source_rng(0, "s"))  # seeded
+    assert picked != select(blobs, 40, config, source_rng(1, "s"))
+
+
+@pytest.mark.parametrize("level", ["all", *LEVELS])
+def test_a_pool_smaller_than_the_share_is_taken_whole_and_repeated(blobs, level):
+    config = compose_config([f"diversity={level}"]).diversity
+    picked = select(blobs[:30], 45, config, source_rng(0, "s"))
+    assert len(picked) == 45 and set(picked) == set(range(30))
+
+
+def test_levels_order_on_structured_data(blobs):
+    for seed in range(3):
+        scores = [mean_cosine_distance(blobs[select(blobs, 30, compose_config([f"diversity={level}"]).diversity,
+                                                   source_rng(seed, "s"))]) for level in LEVELS]
+        assert scores[0] < scores[1] < scores[2], scores
+
+
+def test_bad_diversity_settings_are_config_errors():
+    with pytest.raises(ConfigError, match="diversity.method must be one of"):
+        compose_config(["diversity.method=clusters"])
+    with pytest.raises(ConfigError, match="diversity.region must be in"):
+        compose_config(["diversity=medium", "diversity.region=1.5"])
+
+
+# ---------------------------------------------------------------- real embeddings (all-MiniLM-L6-v2, offline)
+
+
+def level_scores(pools: dict, vectors: dict, budgets: dict, seed: int) -> dict[str, float]:
+    """Mean cosine distance of the train set each level selects, as prepare_data selects it (per source)."""
+    scores = {}
+    for level in LEVELS:
+        config = compose_config([f"diversity={level}"]).diversity
+        chosen = [vectors[name][select(vectors[name], budgets[name], config, source_rng(seed, name))] for name in pools]
+        scores[level] = mean_cosine_distance(np.concatenate(chosen))
+    return scores
+
+
+@pytest.mark.slow
+def test_levels_rise_strictly_on_the_bundled_data(cache_dir):
+    data = prepare_data(compose_config(["model=tiny"]))  # the default budget: 64 rows from each ~290-row pool
+    budgets = {name: len(idx) for name, idx in data.drawn.items()}
+    for seed in range(3):
+        scores = level_scores(data.train_pools, data.vectors, budgets, seed)
+        assert scores["low"] < scores["medium"] < scores["high"], (seed, scores)
+
+
+@pytest.mark.slow
+def test_levels_rise_strictly_on_the_self_instruct_seed_tasks(cache_dir):
+    path = shared_file("instructions/self_instruct_seed_tasks.jsonl")
+    rows = load_source("seed", SourceConfig(path=str(path)), "fail").examples
+    assert len(rows) == 175
+    vectors = embed_rows(rows, DiversityConfig(name="x"), cache_dir)
+    for seed in range(3):
+        scores = level_scores({"seed": rows}, {"seed": vectors}, {"seed": 64}, seed)
+        assert scores["low"] < scores["medium"] < scores["high"], (seed, scores)
+
+
+@pytest.mark.slow
+def test_a_run_records_diversity_and_the_level_changes_the_rows(cache_dir):
+    runs = {level: prepare_data(compose_config(["model=tiny", f"diversity={level}"])) for level in ("all", "low", "high")}
+    hashes = {level: d.report["train_hash"] for level, d in runs.items()}
+    assert len(set(hashes.values())) == 3
+    assert len({d.report["eval_hash"] for d in runs.values()}) == 1  # every level is scored on the same held-out rows
+    for level, data in runs.items():
+        div = data.report["diversity"]
+        assert div["level"] == level and div["sources"].keys() == {"human", "synthetic"}
+        assert data.report["budget"] == len(data.train) == 128  # the same budget at every level
+        assert div["train"]["rows"] == 128 and div["pool"]["rows"] == 581
+        assert div["train"]["tasks"] <= 14  # the bundled data's `task` field gives task coverage
+    assert runs["low"].report["diversity"]["train"]["tasks"] < runs["high"].report["diversity"]["train"]["tasks"]
+
+
+@pytest.mark.slow
+def test_an_unchanged_pool_is_never_embedded_twice(cache_dir, tmp_path):
+    rows = (SAMPLE_DATA_DIR / "human.jsonl").read_text().splitlines()
+    own = tmp_path / "own.jsonl"
+    own.write_text("".join(line + "\n" for line in rows[:120]))
+    overrides = ["model=tiny", f"data.sources.human.path={own}", f"paths.cache_dir={tmp_path / 'cache'}"]
+    before = embeddings.encoder_calls
+    first = prepare_data(compose_config(overrides))
+    embedded = embeddings.encoder_calls - before
+    assert embedded == sum(len(rows) for rows in first.train_pools.values())  # every train-pool row, once
+    assert list((tmp_path / "cache" / "embeddings").glob("*.npy"))
+
+    again = prepare_data(compose_config([*overrides, "diversity=high", "mix=30_70", "seed=1"]))
+    assert embeddings.encoder_calls - before == embedded  # other level, mix and seed: same pool, no encoder call
+    assert again.report["train_hash"] != first.report["train_hash"]
+
+    own.write_text(own.read_text() + json.dumps({"messages": [{"role": "user", "content": "A brand new question?"},
+                                                              {"role": "assistant", "content": "A new answer."}]}) + "\n")
+    prepare_data(compose_config(overrides))
+    changed = embeddings.encoder_calls - before - embedded
+    assert 0 < changed <= len(first.train_pools["human"]) + 1  # only the changed source is embedded again
+
+
+def test_the_embedding_model_loads_from_its_offline_package():
+    location = embeddings.model_location(embeddings.MINILM)
+    assert (Path(location) / "config.json").exists()
+    assert embeddings.model_location("my-org/my-model") == "my-org/my-model"  # anything else: as given (hub or dir)
