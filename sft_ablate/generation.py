@@ -86,7 +86,8 @@ def _generate_kwargs(sampling: Sampling, tokenizer: PreTrainedTokenizerBase) -> 
         "eos_token_id": tokenizer.eos_token_id,
     }
     if sampling.temperature > 0:
-        kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k or None)
+        # top_k=0 switches top-k off; None would let transformers fall back to its default of 50.
+        kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
     else:
         kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
     return kwargs

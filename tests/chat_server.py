@@ -67,6 +67,7 @@ class ChatServer:
         self.headers: list[dict[str, str]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.gone = False
         self._lock = threading.Lock()
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
@@ -104,6 +105,9 @@ class ChatServer:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = json.loads(handler.rfile.read(int(handler.headers.get("Content-Length", 0))) or b"{}")
         with self._lock:
+            if self.gone:  # going away: hang up without an answer
+                handler.close_connection = True
+                return
             self.requests += 1
             self.request_times.append(time.monotonic())
             self.headers.append(dict(handler.headers))
@@ -113,28 +117,35 @@ class ChatServer:
         try:
             if self.delay:
                 time.sleep(self.delay)
-            if handler.path != "/v1/chat/completions":
-                return self._send(handler, 404, {"error": {"message": f"no route {handler.path}"}})
-            if scripted is not None:
-                status, headers = scripted
-                return self._send(handler, status, {"error": {"message": f"scripted {status}"}}, headers)
-            if self.status is not None:
-                return self._send(handler, self.status, {"error": {"message": f"status {self.status} for all"}})
-            text = self.responder(body)
-            self._send(handler, 200, {
-                "id": f"chatcmpl-{self.requests}", "object": "chat.completion", "created": int(time.time()),
-                "model": body.get("model"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            })
-            with self._lock:
-                self.answered.append(body)
-                done = self.stop_after is not None and len(self.answered) >= self.stop_after
-            if done:
-                threading.Thread(target=self.stop, daemon=True).start()
+            status, payload, headers = self._reply(handler.path, body, scripted)
         finally:
+            # Out of flight before the response goes out: once the client has it, it may send the next request.
             with self._lock:
                 self.in_flight -= 1
+        with self._lock:
+            if status == 200:
+                self.answered.append(body)
+            # Decided before the answer goes out, so no request that follows it gets answered.
+            self.gone = self.gone or (self.stop_after is not None and len(self.answered) >= self.stop_after)
+        self._send(handler, status, payload, headers)
+        if self.gone:
+            threading.Thread(target=self.stop, daemon=True).start()
+
+    def _reply(self, path: str, body: dict, scripted: tuple[int, dict[str, str]] | None) -> tuple[int, dict, dict]:
+        if path != "/v1/chat/completions":
+            return 404, {"error": {"message": f"no route {path}"}}, {}
+        if scripted is not None:
+            status, headers = scripted
+            return status, {"error": {"message": f"scripted {status}"}}, headers
+        if self.status is not None:
+            return self.status, {"error": {"message": f"status {self.status} for all"}}, {}
+        text = self.responder(body)
+        return 200, {
+            "id": f"chatcmpl-{self.requests}", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }, {}
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
