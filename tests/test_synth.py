@@ -198,3 +198,20 @@ def test_mix_trains_on_a_synthesized_file(tmp_path, cache_dir):
     r = results(run_dir)
     assert r["status"] == "complete" and r["data"]["sources"]["synthetic"]["rows_valid"] == 24
     assert r["data"]["sources"]["synthetic"]["rows"] == 16
+
+
+@pytest.mark.parametrize("option", sorted(p.stem for p in (PROJECT_ROOT / "conf" / "synth").glob("*.yaml")))
+def test_every_synth_option_composes_and_validates(option):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sft_ablate.cli import CONF_DIR, register
+    from sft_ablate.config import SynthAppConfig, to_config
+
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR)):
+        config = to_config(compose(config_name="synth", overrides=[f"synth={option}"]))
+    assert isinstance(config, SynthAppConfig) and config.synth.generators and config.synth.judge.model
+    if option == "openai":  # the key comes from an environment variable, by name
+        assert config.synth.judge.api_key_env == "OPENAI_API_KEY" and config.synth.judge.kind == "openai"
