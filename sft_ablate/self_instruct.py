@@ -88,10 +88,16 @@ def draw_examples(rng: random.Random, seeds: list[Task], machine: list[Task], n_
 def parse_tasks(text: str) -> list[str]:
     """The tasks of a numbered (or bulleted) list; plain lines when the text has no list at all."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    listed = [_LIST_MARKER.sub("", line, count=1) for line in lines if _LIST_MARKER.match(line)]
+    listed = [_strip_markers(line) for line in lines if _LIST_MARKER.match(line)]
     tasks = listed if listed else lines
     cleaned = [t.replace("**", "").strip().strip("\"'`").strip() for t in tasks]  # markdown bold, quotes
     return [t for t in cleaned if t]
+
+
+def _strip_markers(line: str) -> str:
+    while _LIST_MARKER.match(line):  # "1. 1. Task" happens
+        line = _LIST_MARKER.sub("", line, count=1)
+    return line
 
 
 def drop_reason(text: str, cfg: InstructionFilterConfig) -> str | None:

@@ -36,7 +36,7 @@ def _pick(seed: str, n: int) -> list[str]:
 
 def scripted_model(body: dict[str, Any]) -> str:
     """Tasks for self-instruct prompts, a JSON verdict for judge prompts, a question for follow-up prompts,
-    and an answer (naming the sampling seed) for anything else."""
+    and an answer (naming the model and the sampling seed) for anything else."""
     prompt = body["messages"][-1]["content"]
     if "Here are some example tasks" in prompt:
         first, last = map(int, re.search(r"numbered (\d+) to (\d+)", prompt).groups())
@@ -46,11 +46,13 @@ def scripted_model(body: dict[str, Any]) -> str:
             verb = _VERBS[hashlib.sha256(f"{prompt}{n}".encode()).digest()[0] % len(_VERBS)]
             lines.append(f"{n}. {verb} how {w[0]} {w[1]} relates to {w[2]} {w[3]} near {w[4]} {w[5]} {w[6]}.")
         return "Sure, here they are:\n" + "\n".join(lines)
-    if "You are a strict judge" in prompt:
-        return '{"helpfulness": 4, "factuality": 4, "format": 5, "reason": "Clear and on topic."}'
+    if "You are a strict judge" in prompt:  # scores vary with the answer, so selection has something to do
+        h = hashlib.sha256(prompt.encode()).digest()
+        return (f'{{"helpfulness": {2 + h[0] % 4}, "factuality": {3 + h[1] % 3}, "format": {3 + h[2] % 3}, '
+                f'"reason": "Clear and on topic."}}')
     if "Write the next message the user would send" in prompt:
         return f"And what about {_pick(prompt, 1)[0]} in winter?"
-    return f"Answer (seed {body.get('seed')}): {' '.join(_pick(prompt, 12))}."
+    return f"Answer from {body.get('model')} (seed {body.get('seed')}): {' '.join(_pick(prompt, 12))}."
 
 
 class ChatServer:

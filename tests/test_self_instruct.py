@@ -74,6 +74,7 @@ def test_parse_tasks_reads_numbered_lists_and_skips_chatter():
     assert parse_tasks("- **Rhyme** ten words with cat\n* List prime numbers below 20") == [
         "Rhyme ten words with cat", "List prime numbers below 20"]
     assert parse_tasks("Write a story about a lighthouse.") == ["Write a story about a lighthouse."]
+    assert parse_tasks("1. 1. Name a river.\n2. 2) Task 3: Name a lake.") == ["Name a river.", "Name a lake."]
 
 
 def test_prompt_mixes_seed_and_machine_tasks_and_numbers_the_new_ones():
