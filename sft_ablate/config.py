@@ -317,8 +317,9 @@ class BackendConfig:
     def __post_init__(self) -> None:
         if self.kind not in BACKEND_KINDS:
             raise ConfigError(f"backend kind must be one of {', '.join(BACKEND_KINDS)}, got {self.kind!r}")
-        if self.kind == "openai" and not self.base_url:
-            raise ConfigError(f"backend {self.model!r}: kind=openai needs base_url (e.g. https://api.openai.com/v1)")
+        if self.kind == "openai" and not (self.base_url or "").startswith(("http://", "https://")):
+            raise ConfigError(f"backend {self.model!r}: kind=openai needs base_url, an http(s) URL such as "
+                              f"https://api.openai.com/v1 (got {self.base_url!r})")
         if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
             # Also catches a key pasted where its variable's name belongs; the value is never echoed.
             raise ConfigError(f"backend {self.model!r}: api_key_env must be the name of an environment variable "

@@ -60,8 +60,9 @@ class ChatServer:
 
     def __init__(self, responder: Responder = scripted_model, *, delay: float = 0.0,
                  script: list[tuple[int, dict[str, str]]] | None = None, status: int | None = None,
-                 stop_after: int | None = None, port: int = 0) -> None:
+                 stop_after: int | None = None, echo_auth: bool = False, port: int = 0) -> None:
         self.responder, self.delay, self.status, self.stop_after = responder, delay, status, stop_after
+        self.echo_auth = echo_auth  # error messages quote the Authorization header, as a careless server might
         self.script = list(script or [])  # (status, headers) answered, in order, before anything else
         self.requests = 0  # every request received
         self.answered: list[dict[str, Any]] = []  # bodies answered with 200
@@ -120,6 +121,8 @@ class ChatServer:
             if self.delay:
                 time.sleep(self.delay)
             status, payload, headers = self._reply(handler.path, body, scripted)
+            if status != 200 and self.echo_auth:
+                payload["error"]["message"] += f" (you sent: {handler.headers.get('Authorization')})"
         finally:
             # Out of flight before the response goes out: once the client has it, it may send the next request.
             with self._lock:

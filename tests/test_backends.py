@@ -64,15 +64,13 @@ def test_401_fails_at_once_with_a_clear_message_and_never_shows_the_key(monkeypa
     monkeypatch.setenv("SYNTH_TEST_KEY", "sk-secret-123")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-leak")
 
-    def echo_key(body):  # a careless server that would echo credentials
-        raise AssertionError("not reached")
-
-    with ChatServer(echo_key, status=401) as server:
+    with ChatServer(status=401, echo_auth=True) as server:
         with pytest.raises(BackendError) as err:
             backend(server, api_key_env="SYNTH_TEST_KEY").generate(questions(1), GREEDY)
         assert server.requests == 1  # no retry can fix a bad key
     message = str(err.value)
-    assert "401 Unauthorized" in message and "$SYNTH_TEST_KEY" in message and "sk-secret" not in message
+    assert "401 Unauthorized" in message and "$SYNTH_TEST_KEY" in message
+    assert "sk-secret" not in message and "(you sent: Bearer ***)" in message  # the server echoed it; we do not
     assert server.headers[0]["Authorization"] == "Bearer sk-secret-123"
 
 
@@ -98,6 +96,8 @@ def test_a_key_variable_that_is_not_set_or_a_key_in_its_place_fail_before_any_re
         with pytest.raises(ConfigError, match="not the key itself") as err:
             backend(server, api_key_env="sk-proj-abc123")
         assert "abc123" not in str(err.value)
+        with pytest.raises(ConfigError, match="an http\\(s\\) URL"):
+            backend(server, base_url="127.0.0.1:8000/v1")
         assert server.requests == 0
 
 
