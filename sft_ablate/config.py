@@ -410,6 +410,7 @@ class SynthConfig:
     min_score: float = 3.0  # mean rubric score (1-5) a candidate needs
     top_k: Optional[int] = 1  # keep the best k candidates per instruction that pass min_score; null: all that pass
     multi_turn: MultiTurnConfig = field(default_factory=MultiTurnConfig)
+    threads: Optional[int] = None  # torch threads for local models; null = all cores (1 is faster on a busy machine)
 
     def __post_init__(self) -> None:
         if not self.generators:

@@ -17,12 +17,21 @@ from sft_ablate.formats import Messages
 
 CRITERIA = ("helpfulness", "factuality", "format")
 
-RUBRIC_PROMPT = """You are a strict judge. Score the assistant's answer from 1 (bad) to 5 (excellent) for \
-helpfulness, factuality and format.
+RUBRIC_PROMPT = """Score the answer from 1 (bad) to 5 (excellent) for helpfulness, factuality and format. \
+Reply only with JSON.
 
-{conversation}
+{conversation}"""
 
-Reply only with JSON like {{"helpfulness": 4, "factuality": 5, "format": 3, "reason": "one short sentence"}}"""
+# Two worked examples go before the real request, as earlier turns of the chat: a small judge follows a
+# format it has seen itself answer far more often than one it is only told about (SmolLM2-135M: 1 of 36
+# verdicts parsed when told, 8 of 8 with these two turns). One is bad and one good, so that they do not
+# pull every score one way.
+RUBRIC_EXAMPLES = (
+    ("What is 7 times 8?", "7 times 8 is 54.",
+     '{"helpfulness": 2, "factuality": 1, "format": 4, "reason": "Wrong: 7 x 8 = 56."}'),
+    ("Name a primary color.", "Red is a primary color.",
+     '{"helpfulness": 5, "factuality": 5, "format": 5, "reason": "Correct and direct."}'),
+)
 
 # "helpfulness": 4 | Helpfulness: 4/5 | helpfulness of 4 | helpfulness score = 4
 _SCORE_PATTERNS = {
@@ -58,8 +67,13 @@ class VerdictProblem(ValueError):
 
 
 def rubric_messages(conversation: Messages) -> Messages:
-    """The judge's prompt for the last (assistant) turn of ``conversation``."""
-    return [{"role": "user", "content": RUBRIC_PROMPT.format(conversation=render_for_judge(conversation))}]
+    """The judge's chat for the last (assistant) turn of ``conversation``: two worked examples, then the request."""
+    messages: Messages = []
+    for question, answer, verdict in RUBRIC_EXAMPLES:
+        example = render_for_judge([{"role": "user", "content": question}, {"role": "assistant", "content": answer}])
+        messages += [{"role": "user", "content": RUBRIC_PROMPT.format(conversation=example)},
+                     {"role": "assistant", "content": verdict}]
+    return messages + [{"role": "user", "content": RUBRIC_PROMPT.format(conversation=render_for_judge(conversation))}]
 
 
 def render_for_judge(conversation: Messages) -> str:

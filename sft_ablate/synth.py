@@ -104,6 +104,10 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
         seeds = load_seed_tasks(Path(cfg.seed_file).expanduser())
         weak = weak_prompts(cfg.weakness) if cfg.weakness.run_dir else []
         novelty = NoveltyFilter(cfg.filter.max_rouge, [t.text for t in seeds + weak])  # never near-copy an eval prompt
+        if cfg.threads:
+            import torch
+
+            torch.set_num_threads(cfg.threads)
         loaded: dict = {}  # one copy of a local model, whichever roles it plays
         tiny_texts = [t.text for t in seeds]
         with _timed(timings, "load"):
@@ -126,6 +130,7 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
             new_rows = [to_row(cfg, c, backends) for c in accepted]
             rows += new_rows
             write_jsonl_atomic(partial, rows)
+            write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
             bar.update(min(len(new_rows), cfg.target_rows - bar.n))
             bar.set_postfix(round=round_no + 1, tasks=counts["tasks_kept"], accept=f"{_rate(counts):.0%}")
             _save_progress(record, cfg, counts, timings, backends, rows, started)
@@ -392,6 +397,8 @@ def task(cfg: DictConfig) -> None:
     except SftAblateError as err:
         log.error("%s", err)
         sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)  # results.json says "interrupted"; the log says how to resume
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ def scripted_model(body: dict[str, Any]) -> str:
             verb = _VERBS[hashlib.sha256(f"{prompt}{n}".encode()).digest()[0] % len(_VERBS)]
             lines.append(f"{n}. {verb} how {w[0]} {w[1]} relates to {w[2]} {w[3]} near {w[4]} {w[5]} {w[6]}.")
         return "Sure, here they are:\n" + "\n".join(lines)
-    if "You are a strict judge" in prompt:  # scores vary with the answer, so selection has something to do
+    if prompt.startswith("Score the answer"):  # the rubric judge; scores vary with the answer, so selection has something to do
         h = hashlib.sha256(prompt.encode()).digest()
         return (f'{{"helpfulness": {2 + h[0] % 4}, "factuality": {3 + h[1] % 3}, "format": {3 + h[2] % 3}, '
                 f'"reason": "Clear and on topic."}}')

@@ -46,12 +46,14 @@ def test_unusable_verdicts_are_problems_with_a_code(text, code):
 
 def test_rubric_prompt_shows_the_question_and_the_answer_or_the_whole_conversation():
     single = rubric_messages([{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4"}])
-    assert len(single) == 1 and single[0]["role"] == "user"
-    assert "Question: What is 2+2?\nAnswer: 4" in single[0]["content"] and '"helpfulness"' in single[0]["content"]
+    assert [m["role"] for m in single] == ["user", "assistant", "user", "assistant", "user"]
+    assert single[-1]["content"].endswith("Question: What is 2+2?\nAnswer: 4")
+    # the worked examples are verdicts the parser reads, one bad and one good
+    assert [parse_verdict(m["content"]).score for m in single[1::2][:2]] == [7 / 3, 5.0]
     multi = rubric_messages([
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Capital of France?"}, {"role": "assistant", "content": "Paris."},
         {"role": "user", "content": "And of Spain?"}, {"role": "assistant", "content": "Madrid."},
-    ])[0]["content"]
+    ])[-1]["content"]
     assert "User: Capital of France?\nAssistant: Paris.\nUser: And of Spain?" in multi
     assert multi.rstrip().count("Madrid.") == 1 and "Be brief." not in multi

@@ -3,11 +3,13 @@ with the local tiny model (slow): rows, provenance, rejections, resume, and zero
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -121,20 +123,27 @@ def test_a_server_that_goes_away_mid_run_ends_with_a_clear_error_and_keeps_what_
     assert len(rows_of(tmp_path / "resumed" / "synthetic.jsonl")) == 6
 
 
-def flaky_judge(body: dict) -> str:
-    """Answers sampled with seed 2 get a verdict that cannot be used: malformed, missing a score, or out of range."""
-    prompt = body["messages"][-1]["content"]
-    if "You are a strict judge" in prompt and "(seed 2)" in prompt:
-        kind = hashlib.sha256(prompt.encode()).digest()[0] % 3
-        return ["I liked this answer a lot, well done.",
-                '{"helpfulness": 5, "factuality": 4, "reason": "forgot format"}',
-                '{"helpfulness": 7, "factuality": 4, "format": 4, "reason": "too generous"}'][kind]
-    return scripted_model(body)
+def flaky_judge() -> Callable[[dict], str]:
+    """Answers sampled with seed 2 get verdicts that cannot be used: malformed, missing a score, out of range, in turn."""
+    unusable = itertools.cycle(["I liked this answer a lot, well done.",
+                                '{"helpfulness": 5, "factuality": 4, "reason": "forgot format"}',
+                                '{"helpfulness": 7, "factuality": 4, "format": 4, "reason": "too generous"}'])
+    lock = threading.Lock()
+
+    def respond(body: dict) -> str:
+        prompt = body["messages"][-1]["content"]
+        if prompt.startswith("Score the answer") and "(seed 2)" in prompt:
+            with lock:
+                return next(unusable)
+        return scripted_model(body)
+
+    return respond
 
 
 def test_judge_outputs_that_do_not_parse_are_counted_as_rejections(tmp_path):
-    with ChatServer(flaky_judge) as server:
-        proc = run_synth(http_args(server, tmp_path / "run", "synth.top_k=null"), tmp_path, tmp_path / "cache")
+    with ChatServer(flaky_judge()) as server:
+        proc = run_synth(http_args(server, tmp_path / "run", "synth.top_k=null", "synth.min_score=1"), tmp_path,
+                         tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = results(tmp_path / "run")["synth"]["counts"]
     unusable = {code: counts.get(f"candidate_rejected_judge_{code}", 0) for code in ("malformed", "missing_score", "out_of_range")}
