@@ -162,7 +162,8 @@ class OpenAIBackend:
     def generate(self, conversations: list[Messages], sampling: Sampling, on_result: OnResult | None = None) -> list[str]:
         outputs: list[str] = [""] * len(conversations)
         first_error: BackendError | None = None
-        with ThreadPoolExecutor(max_workers=self.spec.concurrency, thread_name_prefix="chat") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.spec.concurrency, thread_name_prefix="chat")
+        try:
             futures = {pool.submit(self._complete, conv, sampling): i for i, conv in enumerate(conversations)}
             # Results are handled here, in the calling thread, so on_result needs no locking.
             for future in as_completed(futures):
@@ -178,6 +179,10 @@ class OpenAIBackend:
                     continue
                 if on_result:
                     on_result(futures[future], outputs[futures[future]])
+        except BaseException:  # Ctrl-C: send nothing more (requests in flight finish, unread)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         if first_error is not None:
             raise first_error
         return outputs

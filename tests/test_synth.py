@@ -6,9 +6,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,6 +123,28 @@ def test_a_server_that_goes_away_mid_run_ends_with_a_clear_error_and_keeps_what_
     asked_twice = [b for b in again.answered if b in server.answered]
     assert again.requests > 0 and not asked_twice
     assert len(rows_of(tmp_path / "resumed" / "synthetic.jsonl")) == 6
+
+
+def test_an_interrupted_run_says_so_and_the_same_command_resumes(tmp_path):
+    cache, env = tmp_path / "cache", {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "SFT_ABLATE_CACHE": str(tmp_path / "cache")}
+    with ChatServer(delay=0.1) as server:
+        args = http_args(server, tmp_path / "run")
+        proc = subprocess.Popen([sys.executable, "-m", "sft_ablate.synth", *args], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 120
+        while len(server.answered) < 10 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        log = proc.communicate(timeout=60)[0]
+        assert proc.returncode == 130, log[-3000:]
+        assert "rerun the same command to resume" in log and "Traceback" not in log
+        assert results(tmp_path / "run")["status"] == "interrupted"
+        before = list(server.answered)
+        resumed = run_synth(http_args(server, tmp_path / "again"), tmp_path, cache)
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+    asked_twice = [b for b in server.answered[len(before):] if b in before]
+    assert len(asked_twice) <= 2  # at most the requests in flight at the interrupt (concurrency 2)
+    assert len(rows_of(tmp_path / "again" / "synthetic.jsonl")) == 6
 
 
 def flaky_judge() -> Callable[[dict], str]:
