@@ -181,13 +181,14 @@ def new_tasks(cfg: SynthConfig, round_no: int, backends: Backends, rng: random.R
     for p, (text, seed_ids, lead) in enumerate(zip(texts, shown, leads)):
         for t, task_text in enumerate(parse_tasks(text)[: cfg.tasks_per_prompt]):
             counts["tasks_parsed"] += 1
-            reason = drop_reason(task_text, cfg.filter)
+            reason, rouge = drop_reason(task_text, cfg.filter), None
             if reason is None:
                 novel, rouge = novelty.add_if_novel(task_text)
                 reason = None if novel else "not_novel"
             if reason:
                 counts[f"task_dropped_{reason}"] += 1
-                rejected.append({"stage": "instruction", "reason": reason, "text": task_text, "round": round_no})
+                rejected.append({"stage": "instruction", "reason": reason, "text": task_text, "round": round_no,
+                                 "max_rouge_l": rouge})
                 continue
             stage = "weakness" if lead else "self_instruct"
             kept.append(Task(id=f"r{round_no}-p{p}-t{t}", text=task_text, stage=stage, seed_ids=seed_ids))
@@ -266,7 +267,7 @@ def extend_multi_turn(cfg: SynthConfig, accepted: list[Candidate], backends: Bac
         reason = drop_reason(question, cfg.filter) if question else "empty_question"
         if reason:
             counts[f"follow_up_rejected_{reason}"] += 1
-            rejected.append({**_rejection("follow_up", reason, c.task, c.generator, c.sampling, question)})
+            rejected.append(_rejection("follow_up", reason, c.task, c.generator, c.sampling, question))
         else:
             extendable.append((c, c.messages + [{"role": "user", "content": question}]))
     answers = generate_grouped([(c.generator, c.sampling, conv) for c, conv in extendable])
