@@ -62,15 +62,24 @@ class CallStats:
 
 
 class LocalBackend:
-    """Batched, left-padded generation with a loaded transformers model and its chat template."""
+    """Batched, left-padded generation with a transformers model and its chat template.
 
-    def __init__(self, model: Any, tokenizer: Any, name: str, identity: dict[str, Any], batch_size: int = 8) -> None:
-        self.model, self.tokenizer, self.name, self.batch_size = model, tokenizer, name, batch_size
+    Give it a loaded ``model`` and ``tokenizer``, or a ``load`` function that returns them: then the
+    weights load on the first call, so a job answered entirely from the cache never loads them.
+    """
+
+    def __init__(self, name: str, identity: dict[str, Any], batch_size: int = 8, model: Any = None,
+                 tokenizer: Any = None, load: Callable[[], tuple[Any, Any]] | None = None) -> None:
+        assert (model is not None and tokenizer is not None) or load is not None
+        self.name, self.batch_size, self.model, self.tokenizer, self._load = name, batch_size, model, tokenizer, load
         self.identity = {"kind": "local", **identity}  # what the outputs depend on: the cache key uses it
         self.stats = CallStats()
 
     def generate(self, conversations: list[Messages], sampling: Sampling, on_result: OnResult | None = None) -> list[str]:
         from sft_ablate.generation import generate_local
+
+        if self.model is None:
+            self.model, self.tokenizer = self._load()
 
         # Batches of similar length waste little on padding; on_result fires after each batch.
         order = sorted(range(len(conversations)), key=lambda i: sum(len(m["content"]) for m in conversations[i]))
@@ -105,25 +114,33 @@ def local_model_config(name_or_dir: str) -> ModelConfig:
 
 
 def load_local_backend(spec: BackendConfig, cache_dir: Path, tiny_texts: list[str]) -> LocalBackend:
-    """Load a local model for generation (no LoRA, eval mode). ``tiny_texts`` train the tiny model's tokenizer."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from sft_ablate.models import DTYPES, base_model_dir, set_chat_template
+    """A local model for generation (no LoRA, eval mode), loaded on first use. ``tiny_texts`` train the tiny
+    model's tokenizer. The model directory is found (or converted, or built) now: the cache key names it."""
+    from sft_ablate.models import base_model_dir
 
     model_cfg = local_model_config(spec.model)
     model_dir = base_model_dir(model_cfg, cache_dir, tiny_texts)
+    return LocalBackend(model_cfg.name, {"model": model_cfg.name, "dir": model_dir}, spec.batch_size,
+                        load=lambda: _load_weights(model_cfg, model_dir, spec.model))
+
+
+def _load_weights(model_cfg: ModelConfig, model_dir: str, what: str) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from sft_ablate.models import DTYPES, set_chat_template
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=model_cfg.trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=DTYPES[model_cfg.dtype],
                                                      trust_remote_code=model_cfg.trust_remote_code)
     except OSError as err:
-        raise EnvironmentProblem(f"cannot load local model {spec.model!r} from {model_dir}: {str(err).splitlines()[0]}") from err
+        raise EnvironmentProblem(f"cannot load local model {what!r} from {model_dir}: {str(err).splitlines()[0]}") from err
     set_chat_template(tokenizer, model_cfg)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
-    return LocalBackend(model, tokenizer, model_cfg.name, {"model": model_cfg.name, "dir": model_dir}, spec.batch_size)
+    return model, tokenizer
 
 
 # ---- OpenAI-compatible HTTP ---------------------------------------------------------------------------------
