@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -352,6 +353,7 @@ class Config:
 
 def register_schema() -> None:
     ConfigStore.instance().store(name="schema", node=Config, replace=True)
+    ConfigStore.instance().store(name="synth_schema", node=SynthAppConfig, replace=True)  # python -m sft_ablate.synth
 
 
 def to_config(cfg: DictConfig) -> Config:
@@ -401,3 +403,143 @@ def synthetic_fraction(config: Config) -> float:
     return round(
         sum(w for name, w in config.mix.weights.items() if config.data.sources[name].kind == "synthetic"), 6
     )
+
+
+# ---- Generation backends and synthetic data (python -m sft_ablate.synth; the arena reuses BackendConfig) ----
+
+BACKEND_KINDS = ("local", "openai")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class BackendConfig:
+    """A text generator: a local transformers model, or an OpenAI-compatible chat-completions endpoint."""
+
+    kind: str = "local"  # local | openai (OpenAI, vLLM, TGI, llama.cpp server...)
+    model: str = MISSING  # local: a conf/model option (tiny, smollm2_135m) or a model dir; openai: the served model id
+    base_url: Optional[str] = None  # openai: e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1
+    api_key_env: Optional[str] = None  # openai: the NAME of the env variable holding the key (never the key itself)
+    concurrency: int = 4  # openai: requests in flight at once
+    timeout: float = 120.0  # openai: seconds per request
+    max_retries: int = 4  # openai: retries on 408/409/429/5xx, timeouts and lost connections, with backoff
+    batch_size: int = 8  # local: prompts per generate() batch
+
+    def __post_init__(self) -> None:
+        if self.kind not in BACKEND_KINDS:
+            raise ConfigError(f"backend kind must be one of {', '.join(BACKEND_KINDS)}, got {self.kind!r}")
+        if self.kind == "openai" and not (self.base_url or "").startswith(("http://", "https://")):
+            raise ConfigError(f"backend {self.model!r}: kind=openai needs base_url, an http(s) URL such as "
+                              f"https://api.openai.com/v1 (got {self.base_url!r})")
+        if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
+            # Also catches a key pasted where its variable's name belongs; the value is never echoed.
+            raise ConfigError(f"backend {self.model!r}: api_key_env must be the name of an environment variable "
+                              "(letters, digits, _), not the key itself")
+        if self.concurrency < 1 or self.batch_size < 1:
+            raise ConfigError(f"backend {self.model!r}: concurrency and batch_size must be >= 1")
+        if self.timeout <= 0 or self.max_retries < 0:
+            raise ConfigError(f"backend {self.model!r}: timeout must be > 0 and max_retries >= 0")
+
+
+@dataclass
+class SamplingConfig:
+    """One sampling setting; becomes a generation.Sampling."""
+
+    max_new_tokens: int = 128
+    temperature: float = 0.0  # 0 means greedy
+    top_p: float = 1.0
+    top_k: int = 0  # 0 means off (sent to HTTP backends only when set: OpenAI itself has no top_k)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1 or self.temperature < 0 or not 0 < self.top_p <= 1 or self.top_k < 0:
+            raise ConfigError(f"invalid sampling setting {self}: need max_new_tokens >= 1, temperature >= 0, "
+                              "0 < top_p <= 1, top_k >= 0")
+
+
+@dataclass
+class InstructionFilterConfig:
+    min_words: int = 3
+    max_words: int = 150
+    max_rouge: float = 0.7  # drop a new instruction whose ROUGE-L F1 against any kept one is >= this
+    # Tasks a text-only model cannot do (self-instruct's list, plus a few); URLs are always dropped.
+    blocked_words: list[str] = field(default_factory=lambda: [
+        "image", "images", "picture", "pictures", "photo", "photos", "graph", "graphs", "chart", "diagram",
+        "flowchart", "file", "files", "attached", "attachment", "video", "audio", "music", "map", "maps", "draw",
+        "plot", "go to", "website", "link",
+    ])
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_words <= self.max_words:
+            raise ConfigError(f"synth.filter: need 0 < min_words <= max_words, got {self.min_words}, {self.max_words}")
+        if not 0 < self.max_rouge <= 1:
+            raise ConfigError(f"synth.filter.max_rouge must be in (0, 1], got {self.max_rouge}")
+
+
+@dataclass
+class WeaknessConfig:
+    """Seed generation from the held-out prompts a trained model failed (its run dir's generations.jsonl)."""
+
+    run_dir: Optional[str] = None  # null: off
+    max_rouge: float = 0.3  # an answer counts as failed when its ROUGE-L F1 against the reference is below this
+    max_prompts: int = 32  # at most this many weak prompts, the worst first
+    fraction: float = 0.5  # share of instruction prompts built around a weak prompt
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.fraction <= 1 or not 0 <= self.max_rouge <= 1:
+            raise ConfigError("synth.weakness.fraction and synth.weakness.max_rouge must be in [0, 1]")
+
+
+@dataclass
+class MultiTurnConfig:
+    fraction: float = 0.0  # share of accepted rows extended with a follow-up user turn and a second answer
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.fraction <= 1:
+            raise ConfigError(f"synth.multi_turn.fraction must be in [0, 1], got {self.fraction}")
+
+
+@dataclass
+class SynthConfig:
+    name: str = MISSING  # label of the output (run dir name, provenance)
+    seed_file: str = MISSING  # self-instruct seed tasks: JSONL with id, instruction, instances[{input, output}]
+    output: Optional[str] = None  # the ChatML JSONL written; null: <run dir>/synthetic.jsonl
+    seed: int = 0  # few-shot draws and multi-turn picks
+    target_rows: int = 50  # stop once this many rows are accepted
+    max_rounds: int = 20  # ... or after this many rounds of instruction generation
+    prompts_per_round: int = 8  # instruction-generation prompts per round
+    tasks_per_prompt: int = 3  # new tasks asked of each prompt
+    few_shot_seed: int = 3  # seed tasks shown in each prompt
+    few_shot_machine: int = 2  # machine-made tasks shown in each prompt (once there are some)
+    instruction_sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(temperature=0.9, top_p=0.95))
+    filter: InstructionFilterConfig = field(default_factory=InstructionFilterConfig)
+    weakness: WeaknessConfig = field(default_factory=WeaknessConfig)
+    generators: list[BackendConfig] = field(default_factory=list)  # the first one also writes the instructions
+    samplings: list[SamplingConfig] = field(default_factory=list)  # candidates = generators x samplings
+    judge: BackendConfig = MISSING
+    judge_sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))
+    min_score: float = 3.0  # mean rubric score (1-5) a candidate needs
+    top_k: Optional[int] = 1  # keep the best k candidates per instruction that pass min_score; null: all that pass
+    multi_turn: MultiTurnConfig = field(default_factory=MultiTurnConfig)
+    threads: Optional[int] = None  # torch threads for local models; null = all cores (1 is faster on a busy machine)
+
+    def __post_init__(self) -> None:
+        if not self.generators:
+            raise ConfigError("synth.generators is empty: name at least one generator backend")
+        if not self.samplings:
+            raise ConfigError("synth.samplings is empty: give at least one sampling setting")
+        if self.target_rows < 1 or self.max_rounds < 1 or self.prompts_per_round < 1 or self.tasks_per_prompt < 1:
+            raise ConfigError("synth.target_rows, max_rounds, prompts_per_round and tasks_per_prompt must be >= 1")
+        if self.few_shot_seed < 1 or self.few_shot_machine < 0:
+            raise ConfigError("synth.few_shot_seed must be >= 1 and synth.few_shot_machine >= 0")
+        if not 1 <= self.min_score <= 5:
+            raise ConfigError(f"synth.min_score must be between 1 and 5, got {self.min_score}")
+        if self.top_k is not None and self.top_k < 1:
+            raise ConfigError(f"synth.top_k must be >= 1 or null, got {self.top_k}")
+
+
+@dataclass
+class SynthAppConfig:
+    """The root config of `python -m sft_ablate.synth` (conf/synth_app.yaml)."""
+
+    synth: SynthConfig = MISSING
+    paths: PathsConfig = field(default_factory=PathsConfig)

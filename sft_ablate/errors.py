@@ -19,3 +19,7 @@ class ModelError(SftAblateError):
 
 class EnvironmentProblem(SftAblateError):
     """The machine lacks something the config asks for (a GPU, a package, a writable dir)."""
+
+
+class BackendError(SftAblateError):
+    """A generation backend failed in a way retries cannot fix (bad key, unknown model, server gone)."""

@@ -2,18 +2,20 @@
 
 Shared by the sample-generations table, synthetic data and the arena. Prompts are sorted by length
 and left-padded, so a batch wastes little compute on padding and every row's new tokens start at the
-same column.
+same column. torch and transformers are imported inside the functions, so that code which only needs
+``Sampling`` (the HTTP backend) starts without them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
-from tqdm.auto import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from typing import TYPE_CHECKING
 
 from sft_ablate.formats import Messages
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ def generate_local(
     progress: bool = True,
 ) -> list[str]:
     """Answer each conversation (which must end with a user turn). Returns texts in input order."""
+    import torch
+    from tqdm.auto import tqdm
+
     prompts = [
         tokenizer.apply_chat_template(conv, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
         for conv in conversations
@@ -63,6 +68,8 @@ def generate_local(
 
 
 def _left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
     width = max(len(r) for r in rows)
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -79,7 +86,8 @@ def _generate_kwargs(sampling: Sampling, tokenizer: PreTrainedTokenizerBase) -> 
         "eos_token_id": tokenizer.eos_token_id,
     }
     if sampling.temperature > 0:
-        kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k or None)
+        # top_k=0 switches top-k off; None would let transformers fall back to its default of 50.
+        kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
     else:
         kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
     return kwargs
