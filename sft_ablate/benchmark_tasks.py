@@ -44,6 +44,7 @@ BENCHMARKS_DIR = CONF_DIR / "benchmarks"
 KINDS = ("multiple_choice", "generative")
 ANSWERS = ("exact", "numeric")
 HUB_TIMEOUT = 10.0  # seconds for the one request that tells whether the hub answers
+CACHED_HINT = ". A dataset already in your Hugging Face cache is read with HF_HUB_OFFLINE=1"
 # A number as written in answers: -3, 1,000, 0.5, $18 (the $ is dropped by the pattern's group).
 _NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 
@@ -367,7 +368,7 @@ def _builtin_task(request: str, name: str, suite: str | None, shots: int | None)
     if not constants.HF_HUB_OFFLINE:
         problem = hub_unreachable(constants.ENDPOINT)  # a second, before lighteval's slow import
         if problem:
-            raise EnvironmentProblem(f"{_offline_message(request, name, None)} ({problem})")
+            raise EnvironmentProblem(f"{_offline_message(request, name, None)}{CACHED_HINT} ({problem})")
     broken = {}
     for candidate in names:
         found = find_builtin_task(candidate.split("@")[0])
@@ -408,16 +409,16 @@ def check_hub_dataset(request: str, name: str, repo: str, subset: str | None, re
     from huggingface_hub import HfApi, constants
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 
-    offline = _offline_message(request, name, repo)
     if constants.HF_HUB_OFFLINE:  # the user wants the local cache: datasets reads it offline, fast
         import datasets
 
         try:
             datasets.load_dataset_builder(repo, subset, revision=revision)
         except Exception as err:  # not in the cache: datasets raises several types
-            raise EnvironmentProblem(f"{offline} (HF_HUB_OFFLINE is set and the dataset is not in the local "
-                                     f"cache: {type(err).__name__})") from err  # fmt: skip
+            why = f"HF_HUB_OFFLINE is set but the dataset is not in the local Hugging Face cache ({type(err).__name__})"
+            raise EnvironmentProblem(_offline_message(request, name, repo, why)) from err
         return
+    offline = _offline_message(request, name, repo) + CACHED_HINT
     try:
         HfApi(endpoint=endpoint).dataset_info(repo, revision=revision, timeout=HUB_TIMEOUT)
     except (RepositoryNotFoundError, GatedRepoError) as err:
@@ -440,11 +441,10 @@ def hub_unreachable(endpoint: str) -> str | None:
     return None
 
 
-def _offline_message(request: str, name: str, repo: str | None) -> str:
+def _offline_message(request: str, name: str, repo: str | None, why: str = "the hub is not reachable") -> str:
     alternative = _similar_local_task(name) or "bundled_mc"
     data = f"data ({repo!r})" if repo else "data"
-    return (f"benchmark {request!r} is a lighteval task whose {data} comes from the Hugging Face Hub, "
-            f"and the hub is not reachable. Offline, use a local task instead: eval.benchmarks=[{alternative}] "
-            f"(local tasks: {', '.join(local_task_names())}; conf/benchmarks/ defines them), or declare your own data file "
-            "as a task in a YAML file (see conf/benchmarks/arc_easy.yaml). A dataset already in your Hugging Face "
-            "cache is read with HF_HUB_OFFLINE=1")  # fmt: skip
+    return (f"benchmark {request!r} is a lighteval task whose {data} comes from the Hugging Face Hub, and {why}. "
+            f"Offline, use a local task instead: eval.benchmarks=[{alternative}] (local tasks: "
+            f"{', '.join(local_task_names())}; conf/benchmarks/ defines them), or declare your own data file as a "
+            "task in a YAML file (see conf/benchmarks/arc_easy.yaml)")  # fmt: skip

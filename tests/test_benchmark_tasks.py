@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from sft_ablate.benchmarks import numeric_answer
 from sft_ablate.config import EvalConfig
 from sft_ablate.errors import ConfigError, DataError, EnvironmentProblem
 from tests.conftest import shared_file
+from tests.fake_hub import FakeHub
 
 
 def write_task(tmp_path: Path, yaml: str, rows: list | str, data_name: str = "items.jsonl") -> Path:
@@ -211,41 +210,29 @@ def test_hub_task_offline_fails_fast_and_names_the_local_alternative(monkeypatch
     assert "eval.benchmarks=[arc_easy]" in message
 
 
-class FakeHub(http.server.BaseHTTPRequestHandler):
-    """Answers like the hub for dataset_info: 200 with a small JSON for lighteval/mmlu, 404 otherwise."""
+def mmlu_like_repo(root: Path) -> Path:
+    """A dataset repo shaped like lighteval/mmlu (config `anatomy`, splits test and dev), written here."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    def do_HEAD(self):
-        self.send_response(200)
-        self.end_headers()
-
-    def do_GET(self):
-        if self.path.startswith("/api/datasets/lighteval/mmlu"):
-            body = json.dumps({"id": "lighteval/mmlu", "sha": "0" * 40, "private": False}).encode()
-            self.send_response(200)
-        else:
-            body = b'{"error": "Repository not found"}'
-            self.send_response(404)
-            self.send_header("X-Error-Code", "RepoNotFound")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+    (root / "anatomy").mkdir(parents=True)
+    (root / "README.md").write_text("---\nconfigs:\n- config_name: anatomy\n  data_files:\n  - split: test\n"
+                                    "    path: anatomy/test-*.parquet\n  - split: dev\n    path: anatomy/dev-*.parquet\n---\n")
+    rows = [{"question": f"Which of these is bone number {i} in the list?", "subject": "anatomy",
+             "choices": ["femur", "tibia", "ulna", "radius"], "answer": i % 4} for i in range(8)]  # fmt: skip
+    pq.write_table(pa.Table.from_pylist(rows), root / "anatomy" / "test-00000-of-00001.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[:3]), root / "anatomy" / "dev-00000-of-00001.parquet")
+    return root
 
 
 @pytest.fixture
-def fake_hub(monkeypatch):
+def fake_hub(tmp_path, monkeypatch):
     from huggingface_hub import constants
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    yield endpoint
-    server.shutdown()
+    with FakeHub({"lighteval/mmlu": mmlu_like_repo(tmp_path / "mmlu")}) as hub:
+        monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)  # as HF_ENDPOINT would
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        yield hub
 
 
 @pytest.mark.slow  # imports lighteval's task modules
@@ -258,4 +245,4 @@ def test_hub_task_resolves_to_lighteval_builtin_when_the_hub_answers(fake_hub):
     legacy = resolve_task("mmlu|anatomy|0|0", None)  # lighteval < 0.10 spelling: suite|task|shots|truncate
     assert legacy.lighteval_string == "mmlu:anatomy|0"
     with pytest.raises(ConfigError, match="refuses it"):
-        check_hub_dataset("x", "x", "someone/missing", None, None, endpoint=fake_hub)
+        check_hub_dataset("x", "x", "someone/missing", None, None, endpoint=fake_hub.endpoint)

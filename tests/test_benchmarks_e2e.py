@@ -85,6 +85,25 @@ def test_bad_benchmark_fails_before_training(tmp_path, cache_dir, case):
     print(f"{case}: failed in {time.perf_counter() - start:.1f} s")
 
 
+def test_hub_task_runs_unchanged_when_a_hub_answers(tmp_path, cache_dir):
+    """`mmlu|anatomy|0|0` as typed, lighteval's own mmlu:anatomy task, data from a hub on 127.0.0.1."""
+    from tests.fake_hub import FakeHub
+    from tests.test_benchmark_tasks import mmlu_like_repo
+
+    run_dir = tmp_path / "run"
+    with FakeHub({"lighteval/mmlu": mmlu_like_repo(tmp_path / "mmlu")}) as hub:
+        env = {"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "0"}
+        proc = run_cli([*QUICK, "eval.benchmarks=[mmlu|anatomy|0|0]", f"hydra.run.dir={run_dir}"], cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = results(run_dir)
+    assert r["benchmarks"]["tasks"]["mmlu|anatomy|0|0"]["lighteval_task"] == "mmlu:anatomy|0"
+    assert r["benchmarks"]["tasks"]["mmlu|anatomy|0|0"]["items"] == 8
+    assert set(r["metrics"]["benchmarks"]["mmlu|anatomy|0|0"]) == {"em", "em_stderr"}  # lighteval's metric for it
+    assert any("anatomy/test-00000-of-00001.parquet" in request for request in hub.requests)
+    prompts = [d["query"] for d in details(run_dir)]
+    assert "The following are multiple choice questions (with answers) about anatomy." in prompts[0]
+
+
 def test_generative_tasks_through_lighteval_on_the_tiny_model(tmp_path, cache_dir):
     """Exact-match and numeric generative tasks run through lighteval's pipeline and score what was generated."""
     from sft_ablate.benchmark_tasks import resolve_benchmarks
