@@ -302,6 +302,18 @@ class EvalConfig:
     base_model: bool = True  # also score the untouched base model on the same held-out rows
     num_generations: int = 8  # held-out prompts in the sample-generations table
     max_new_tokens: int = 96
+    # Benchmarks run by lighteval (sft_ablate/benchmarks.py): local task names (conf/benchmarks/), task YAML
+    # paths, or lighteval task strings such as "mmlu:anatomy|0" (those read the Hugging Face Hub).
+    benchmarks: list[str] = field(default_factory=list)
+    max_samples: Optional[int] = None  # per benchmark: the first N rows of a local task; null = all
+    benchmark_batch_size: int = 32  # sequences per forward pass (multiple choice: items x choices)
+    benchmark_chat_template: Optional[bool] = None  # wrap prompts in the chat template; null = lighteval's default
+
+    def __post_init__(self) -> None:
+        if self.max_samples is not None and self.max_samples <= 0:
+            raise ConfigError(f"eval.max_samples must be positive or null, got {self.max_samples}")
+        if self.benchmark_batch_size <= 0:
+            raise ConfigError(f"eval.benchmark_batch_size must be positive, got {self.benchmark_batch_size}")
 
 
 @dataclass

@@ -11,6 +11,8 @@ from typing import Any
 import torch
 from transformers import set_seed
 
+from sft_ablate.benchmark_tasks import resolve_benchmarks
+from sft_ablate.benchmarks import base_benchmark_scores, record_benchmarks, score_benchmarks
 from sft_ablate.cache import content_key
 from sft_ablate.config import Config, factors
 from sft_ablate.data import prepare_data
@@ -31,6 +33,7 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
     torch.set_num_threads(config.train.threads or os.cpu_count() or 1)
     set_seed(config.seed)  # before the model is built: LoRA's initial weights draw from it
     cache_dir = Path(config.paths.cache_dir).expanduser()
+    benchmarks = resolve_benchmarks(config.eval, cache_dir)  # a bad task, file or row, or no hub: fail before anything runs
     run_factors = factors(config)
     record = RunRecord(
         run_dir, config_hash=config_hash(run_config), factors=run_factors, config=run_config, environment=environment()
@@ -65,6 +68,10 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 base = evaluate_base(config, loaded, eval_split.dataset, prompts, cache_dir, data.report["eval_hash"])
                 base_outputs = base["outputs"]
                 record.update("metrics", {"base_eval_loss": base["loss"], "base_eval_perplexity": base["perplexity"]})
+        base_scores = None
+        if benchmarks and config.eval.base_model:
+            with record.stage("base_benchmarks"):  # before training: full fine-tuning leaves no base weights
+                base_scores = base_benchmark_scores(config, loaded, benchmarks, cache_dir)
 
         with record.stage("train"):
             trainer = build_trainer(loaded, train_split.dataset, config, run_dir, [TrackerCallback(tracker)])
@@ -88,6 +95,10 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             write_jsonl_atomic(run_dir / "generations.jsonl", generations)
             record.update("metrics", {"eval_loss": held_out.loss, "eval_perplexity": held_out.perplexity,
                                       "eval_tokens": held_out.tokens})
+        if benchmarks:
+            with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
+                scores = score_benchmarks(loaded.model, tok, benchmarks, config.eval, loaded.device)
+                record_benchmarks(record, tracker, run_dir, benchmarks, scores, base_scores)
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"

@@ -101,10 +101,15 @@ def _read_rows(name: str, source: SourceConfig) -> Iterator[tuple[str, Any]]:
     if path.is_dir():
         raise DataError(f"data source {name!r}: {path} is a directory; name a .jsonl, .json, .parquet or .csv file")
     suffix = path.suffix.lower()
-    readers = {".jsonl": _read_jsonl, ".json": _read_json, ".parquet": _read_parquet, ".csv": _read_csv}
-    if suffix not in readers:
+    if suffix not in FILE_SUFFIXES:
         raise DataError(f"data source {name!r}: {path}: unsupported file type {suffix!r} (use one of {', '.join(FILE_SUFFIXES)})")
-    yield from readers[suffix](path)
+    yield from read_file_rows(path)
+
+
+def read_file_rows(path: Path) -> Iterator[tuple[str, Any]]:
+    """(origin, row) pairs of a local file with one of FILE_SUFFIXES; an unparseable row comes back as a RowProblem."""
+    readers = {".jsonl": _read_jsonl, ".json": _read_json, ".parquet": _read_parquet, ".csv": _read_csv}
+    yield from readers[path.suffix.lower()](path)
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
