@@ -107,10 +107,12 @@ def train(trainer: SFTTrainer, run_dir: Path) -> TrainResult:
     resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     if resume:
         log.info("resuming from %s", resume)
+    # Read now: by the end of training, save_total_limit may have rotated that checkpoint away.
+    tokens_before = 0 if resume is None else _tokens_at(resume)
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
-    tokens = trainer.state.num_input_tokens_seen - (0 if resume is None else _tokens_at(resume))
+    tokens = trainer.state.num_input_tokens_seen - tokens_before
     return TrainResult(
         train_loss=float(output.training_loss),
         steps=int(output.global_step),
