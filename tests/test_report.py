@@ -125,3 +125,16 @@ def test_cli_exits_2_with_a_message(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sft_ablate.report", str(tmp_path)], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "error: no run under" in proc.stderr
+
+
+@pytest.mark.slow  # starts a W&B (offline) service
+def test_wandb_summary_run_holds_the_tables_and_plots(tmp_path):
+    mix_ratio_runs(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "sft_ablate.report", str(tmp_path), "--wandb"], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "wandb sync" in proc.stdout
+    [run] = (tmp_path / "report" / "wandb").glob("offline-run-*")
+    media = run / "files" / "media"
+    assert list(media.glob("table/tables/mix_ratio_tiny_by_mix_*.table.json"))
+    assert list(media.glob("images/plots/mix_ratio_tiny_vs_synthetic_fraction_*.png"))
