@@ -41,7 +41,9 @@ def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Pat
         estimates = [(x, e) for x, e in estimates if e.n]
         ax.errorbar([x for x, _ in estimates], [e.mean for _, e in estimates],
                     yerr=[[0 if math.isnan(e.half_width) else e.half_width for _, e in estimates]] * 2,
-                    fmt="o-", color="tab:blue", capsize=4, label="mean ± 95% CI", zorder=3)
+                    # A line joins levels of a grid; an Optuna study's one-run levels are just points.
+                    fmt="o-" if any(e.n > 1 for _, e in estimates) else "o", color="tab:blue", capsize=4,
+                    label="mean ± 95% CI", zorder=3)
         ax.set_title(f"{metric.label} ({'higher' if metric.higher_is_better else 'lower'} is better)", fontsize=10)
         ax.set_xlabel(AXES[axis], fontsize=9)
         if axis == "learning_rate":

@@ -63,17 +63,21 @@ def state_counts(study) -> dict[str, int]:
 
 def trials_table(study, info: StudyInfo, name: str) -> Table:
     rows = []
-    for t in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    retried_as = {t.system_attrs["failed_trial"]: t.number for t in trials if "failed_trial" in t.system_attrs}
+    for t in trials:
         row: dict[str, Any] = {"trial": t.number, "state": t.state.name.lower(), info.objective: t.value}
         row.update(t.params)
         row["last step"] = max(t.intermediate_values) if t.intermediate_values else None
-        row["seconds"] = round(t.duration.total_seconds(), 1) if t.duration else None
+        row["seconds"] = round(t.duration.total_seconds()) if t.duration else None
         row["run dir"] = Path(t.user_attrs.get("run_dir", "")).name
         row["error"] = t.user_attrs.get("error", "")
+        if t.state.name == "FAIL" and not row["error"] and t.number in retried_as:
+            row["error"] = f"its worker stopped sending heartbeats (killed?); retried as trial {retried_as[t.number]}"
         retried = t.system_attrs.get("failed_trial")
         row["retry of"] = retried if retried is not None else ""
         rows.append(row)
-    data = pd.DataFrame(rows)
+    data = pd.DataFrame(rows).astype({"last step": "Int64", "seconds": "Int64"})
     shown = _formatted(data)
     shown["error"] = shown["error"].fillna("").map(lambda e: str(e).splitlines()[0][:120] if e else "")
     caption = (f"Every trial of study {info.name!r} ({info.direction} {info.objective}): failed trials keep their "

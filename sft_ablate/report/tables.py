@@ -139,7 +139,7 @@ def _formatted(data: pd.DataFrame) -> pd.DataFrame:
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(_number)
-    return shown
+    return shown.astype(object).where(shown.notna(), "")  # missing values as blanks, not <NA>
 
 
 def _keyed(runs: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
