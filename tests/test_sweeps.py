@@ -88,22 +88,3 @@ def test_rerun_of_a_sweep_skips_complete_runs_and_redoes_a_failed_one(tmp_path, 
     log = third.stdout + third.stderr
     assert log.count("skipped:") == 1 and "run complete" in log
     assert json.loads((runs["70_30_s0"] / "results.json").read_text())["status"] == "complete"
-
-
-@pytest.mark.slow
-def test_submitit_local_launcher_runs_the_jobs_of_a_sweep(tmp_path, cache_dir):
-    """Hydra's submitit launcher (the SLURM route) with its local executor: jobs run in child processes."""
-    sweep = tmp_path / "sweep"
-    args = ["-m", "+sweep=mix_ratio", *SMALL, "mix=30_70", "seed=0,1", f"hydra.sweep.dir={sweep}",
-            "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"]
-    proc = run_cli(args, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    records = [json.loads(p.read_text()) for p in sorted(sweep.glob("*/results.json"))]
-    assert [r["status"] for r in records] == ["complete", "complete"]
-    assert list((sweep / ".submitit").glob("*/*_result.pkl"))  # the jobs went through submitit
-
-
-def test_slurm_launcher_config_composes():
-    cfg = compose_sweep("mix_ratio", ["hydra/launcher=slurm"])
-    assert cfg.hydra.launcher._target_.endswith("SlurmLauncher")
-    assert cfg.hydra.launcher.gpus_per_node == 1 and cfg.hydra.launcher.max_num_timeout == 2
