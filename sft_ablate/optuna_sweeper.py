@@ -131,7 +131,9 @@ class OptunaSweeper(Sweeper):
                 log.info("waiting for running trials of other workers (a dead one's is retried after %d s)",
                          self.grace_period)
                 time.sleep(min(self.heartbeat_interval, 10))
-                optuna.storages.fail_stale_trials(study)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    optuna.storages.fail_stale_trials(study)
                 continue
             # Reseed per trial, from the trial count: one worker is reproducible, two workers differ.
             study.sampler = self.make_sampler(offset=len(study.get_trials(deepcopy=False)))
@@ -250,15 +252,15 @@ class OptunaSweeper(Sweeper):
         url = self.storage()
         # SQLite: wait for a lock held by another worker instead of failing at once.
         engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(self.max_retry)
         for attempt in range(3):  # two workers starting together can race to create the tables
             try:
-                storage = optuna.storages.RDBStorage(
-                    url, engine_kwargs=engine_kwargs, heartbeat_interval=self.heartbeat_interval,
-                    grace_period=self.grace_period, heartbeat_stale_trial_callback=retry,
-                )
+                with warnings.catch_warnings():  # heartbeats and retries are marked experimental
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    storage = optuna.storages.RDBStorage(
+                        url, engine_kwargs=engine_kwargs, heartbeat_interval=self.heartbeat_interval,
+                        grace_period=self.grace_period,
+                        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(self.max_retry),
+                    )
                 study = optuna.create_study(study_name=self.study_name, storage=storage, direction=self.direction,
                                             sampler=self.make_sampler(0), pruner=self.make_pruner(),
                                             load_if_exists=True)

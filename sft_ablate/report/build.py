@@ -90,70 +90,79 @@ def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
 def study_sections(study: str, model: str, group: pd.DataFrame, factors: list[str], by_name: dict[str, Run],
                    studies: list[StudyInfo], out_dir: Path, metric_name: str, baselines: dict[str, str],
                    n_samples: int, storage: str | None) -> list[Section]:
+    """Everything about one study on one model: tables, plots, Elo, Optuna, samples, data, incomplete runs."""
     stem = _slug(f"{study}_{model}")
     complete = group[group["status"] == "complete"].reset_index(drop=True)
     incomplete = group[group["status"] != "complete"].reset_index(drop=True)
     varied = varied_factors(complete, factors)
     metrics = metrics_in(complete)
-    head = Section(f"Study {study or '(none)'} on {model or '(unknown model)'}", items=[
+    seeds = ", ".join(str(s) for s in sorted(complete["seed"].unique())) if "seed" in complete else "?"
+    out = [Section(f"Study {study or '(none)'} on {model or '(unknown model)'}", items=[
         f"{len(complete)} complete runs, {len(incomplete)} not complete. Varied: "
-        f"{', '.join(varied) or 'nothing but the seed'}; seeds: "
-        f"{', '.join(str(s) for s in sorted(complete['seed'].unique())) if 'seed' in complete else '?'}."
-    ])
-    out = [head]
-
-    tables = Section("Results by factor", level=3)
+        f"{', '.join(varied) or 'nothing but the seed'}; seeds: {seeds}."
+    ])]
     optuna_studies = [info for info in studies
                       if info.name == study and any(by_name[run].dir.is_relative_to(info.dir) for run in group["run"])]
-    if optuna_studies:  # trials move several parameters at once: per-factor means would confound them
-        tables.items.append("An Optuna study: its trials vary several parameters at once, so per-factor means "
-                            "would confound them. See the Optuna section, the plots and the run table.")
-        varied_tabulated: list[str] = []
-    else:
-        varied_tabulated = varied
-    for factor in varied_tabulated:
-        levels = level_order(complete, factor)
-        if len(levels) > MAX_LEVELS or complete[factor].value_counts().max() < 2:
-            tables.items.append(f"{factor}: {len(levels)} levels with about one run each; see the plots and the run table.")
-            continue
-        baseline = _baseline(levels, baselines.get(factor), factor)
-        tables.items.append(factor_table(complete, factor, metrics, baseline, varied, f"{stem}_by_{factor}"))
-    if not varied and len(complete) and not optuna_studies:
-        tables.items.append(factor_table(complete.assign(all="all"), "all", metrics, "all", [], f"{stem}_overall"))
-    out.append(tables)
-
-    figures = Section("Plots", level=3)
-    for axis in plots.AXES:
-        if axis in complete.columns and complete[axis].nunique(dropna=True) > 1 and metrics:
-            path = plots.factor_plot(complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{axis}.png",
-                                     f"{study} on {model}: metrics vs {axis}")
-            figures.items.append(Plot(path, f"Each metric against {plots.AXES[axis]}: dots are runs, bars are "
-                                            "the mean ± 95% CI of each level."))
+    out.append(factor_tables(complete, varied, metrics, baselines, bool(optuna_studies), stem))
+    figures = plots_section(complete, metrics, f"{study} on {model}", out_dir, stem)
     if figures.items:
         out.append(figures)
-
     leaderboard = leaderboard_table(complete, varied, f"{stem}_leaderboard")
     if leaderboard is not None:
         out.append(Section("Leaderboard (Elo)", level=3, items=[leaderboard]))
-
-    for info in optuna_studies:
-        out.append(optuna_section(info, storage, out_dir, f"{stem}_{_slug(info.name)}"))
-
-    if metrics and len(complete):
-        metric = _primary(complete, metric_name)
-        ranked = complete.dropna(subset=[metric.column]).sort_values(metric.column, ascending=not metric.higher_is_better)
-        if len(ranked):
-            best, worst = by_name[ranked.iloc[0]["run"]], by_name[ranked.iloc[-1]["run"]]
-            table = samples_table(best, worst, metric, n_samples, f"{stem}_samples")
-            if table is not None:
-                out.append(Section("Sample generations", level=3, items=[table]))
-
+    out += [optuna_section(info, storage, out_dir, f"{stem}_{_slug(info.name)}") for info in optuna_studies]
+    samples = samples_section(complete, by_name, metrics, metric_name, n_samples, stem)
+    if samples is not None:
+        out.append(samples)
     if len(complete):
         out.append(Section("Runs and their data", level=3, items=[runs_table(complete, varied, metrics, f"{stem}_runs")]))
     if len(incomplete):
         out.append(Section("Incomplete runs (not averaged in)", level=3,
                            items=[incomplete_table(incomplete, varied or factors, f"{stem}_incomplete")]))
     return out
+
+
+def factor_tables(complete: pd.DataFrame, varied: list[str], metrics: list[Metric], baselines: dict[str, str],
+                  is_optuna: bool, stem: str) -> Section:
+    section = Section("Results by factor", level=3)
+    if is_optuna:  # trials move several parameters at once: per-factor means would confound them
+        section.items.append("An Optuna study: its trials vary several parameters at once, so per-factor means "
+                             "would confound them. See the Optuna section, the plots and the run table.")
+        return section
+    for factor in varied:
+        levels = level_order(complete, factor)
+        if len(levels) > MAX_LEVELS or complete[factor].value_counts().max() < 2:
+            section.items.append(f"{factor}: {len(levels)} levels with about one run each; see the plots and the run table.")
+            continue
+        baseline = _baseline(levels, baselines.get(factor), factor)
+        section.items.append(factor_table(complete, factor, metrics, baseline, varied, f"{stem}_by_{factor}"))
+    if not varied and len(complete):  # one configuration, several seeds: its mean ± CI
+        section.items.append(factor_table(complete.assign(all="all"), "all", metrics, "all", [], f"{stem}_overall"))
+    return section
+
+
+def plots_section(complete: pd.DataFrame, metrics: list[Metric], title: str, out_dir: Path, stem: str) -> Section:
+    section = Section("Plots", level=3)
+    for axis in plots.AXES:
+        if metrics and axis in complete.columns and complete[axis].nunique(dropna=True) > 1:
+            path = plots.factor_plot(complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{axis}.png",
+                                     f"{title}: metrics vs {axis}")
+            section.items.append(Plot(path, f"Each metric against {plots.AXES[axis]}: dots are runs, bars are "
+                                            "the mean ± 95% CI of each level."))
+    return section
+
+
+def samples_section(complete: pd.DataFrame, by_name: dict[str, Run], metrics: list[Metric], metric_name: str,
+                    n_samples: int, stem: str) -> Section | None:
+    if not metrics or not len(complete):
+        return None
+    metric = _primary(complete, metric_name)
+    ranked = complete.dropna(subset=[metric.column]).sort_values(metric.column, ascending=not metric.higher_is_better)
+    if not len(ranked):
+        return None
+    best, worst = by_name[ranked.iloc[0]["run"]], by_name[ranked.iloc[-1]["run"]]
+    table = samples_table(best, worst, metric, n_samples, f"{stem}_samples")
+    return None if table is None else Section("Sample generations", level=3, items=[table])
 
 
 def optuna_section(info: StudyInfo, storage: str | None, out_dir: Path, stem: str) -> Section:
