@@ -16,20 +16,26 @@ from omegaconf import DictConfig, OmegaConf
 from sft_ablate.cli import CONF_DIR, config_groups, quote_group_values, register
 from sft_ablate.config import to_config
 from sft_ablate.errors import SftAblateError
+from sft_ablate.record import completed_results, config_hash
 
 log = logging.getLogger("sft_ablate")
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config")
-def task(cfg: DictConfig) -> float | None:
+def task(cfg: DictConfig) -> dict:
+    """One run; returns its results (a sweeper picks its objective from them, e.g. metrics.eval_loss)."""
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     fresh = not any((run_dir / name).exists() for name in ("results.json", "checkpoints"))
     try:
         config = to_config(cfg)
+        run_config = dataclasses.asdict(config)  # validated and resolved, every default spelled out
+        done = completed_results(run_dir, config_hash(run_config))
+        if done is not None:  # a rerun of a sweep: this exact run is already complete
+            log.info("skipped: %s already holds this run, complete (config_hash %s)", run_dir, done["config_hash"])
+            return done
         from sft_ablate.run import run  # heavy imports (torch, TRL) only once the config is known to be valid
 
-        run_config = dataclasses.asdict(config)  # validated and resolved, every default spelled out
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(run_config))
         results = run(config, run_dir, run_config)
     except SftAblateError as err:
@@ -39,7 +45,7 @@ def task(cfg: DictConfig) -> float | None:
             raise  # the sweeper records the failure and goes on with the other jobs
         log.error("%s", err)
         sys.exit(2)
-    return results["metrics"]["eval_loss"]
+    return results
 
 
 def main() -> None:

@@ -61,6 +61,7 @@ class GridSweeper(BasicSweeper):
 def register() -> None:
     """Everything Hydra must know before it composes: schema, resolvers, sweeps/ and our sweeper."""
     from sft_ablate.config import register_schema
+    from sft_ablate.optuna_sweeper import OptunaSweeper, OptunaSweeperConf
 
     register_schema()
     OmegaConf.register_resolver("sample_data", sample_data_path, replace=True)
@@ -76,6 +77,8 @@ def register() -> None:
         provider="sft_ablate",
         replace=True,
     )
+    Plugins.instance().register(OptunaSweeper)
+    store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="sft_ablate", replace=True)
 
 
 def sample_data_path(name: str) -> str:

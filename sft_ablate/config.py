@@ -284,6 +284,7 @@ class TrainConfig:
     save_steps: int = 50  # checkpoints go to <run dir>/checkpoints
     save_total_limit: int = 2
     save_final_model: bool = True  # adapter (or full model) in <run dir>/final
+    eval_steps: int = 0  # > 0: held-out loss every N steps (a learning curve; what Optuna's pruner reads)
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0 or self.grad_accum <= 0:
@@ -294,6 +295,8 @@ class TrainConfig:
             raise ConfigError(f"train.device must be auto, cpu or cuda, got {self.device!r}")
         if self.max_length < 16:
             raise ConfigError(f"train.max_length must be at least 16 tokens, got {self.max_length}")
+        if self.eval_steps < 0:
+            raise ConfigError(f"train.eval_steps must be >= 0 (0 turns it off), got {self.eval_steps}")
 
 
 @dataclass
@@ -405,6 +408,8 @@ def factors(config: Config) -> dict[str, Any]:
         "synthetic_fraction": synthetic_fraction(config),
         "model": config.model.name,
         "lora": config.lora.name,
+        "lora_r": config.lora.r if config.lora.enabled else 0,
+        "learning_rate": config.train.learning_rate,
         "budget": config.data.budget,
         "diversity": config.diversity.name,
         "seed": config.seed,

@@ -19,6 +19,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sft_ablate.cache import content_key
+from sft_ablate.errors import ConfigError
+
 RESULTS_FILE = "results.json"
 PACKAGES = (
     "sft-ablate", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "hydra-core", "omegaconf",
@@ -100,6 +103,33 @@ def read_json(path: Path) -> Any:
 def read_results(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / RESULTS_FILE
     return read_json(path) if path.exists() else None
+
+
+def config_hash(run_config: dict[str, Any]) -> str:
+    """Identity of a run's inputs. Tracking and cache paths do not change results, so they are left out."""
+    return content_key({k: v for k, v in run_config.items() if k not in ("tracking", "paths")})
+
+
+def completed_results(run_dir: Path, run_config_hash: str) -> dict[str, Any] | None:
+    """The recorded results if run_dir already holds this exact run, complete; None if it must be (re)done.
+
+    A failed, interrupted or killed run of the same config is redone (its checkpoints let training
+    resume). A run dir is never reused for a different config: that would mix two runs' checkpoints
+    and overwrite results someone may still want, so it is an error that says what to do.
+    """
+    try:
+        recorded = read_results(run_dir)
+    except json.JSONDecodeError:  # not written by us (our writes are atomic): redo rather than guess
+        return None
+    if recorded is None:
+        return None
+    if recorded.get("config_hash") != run_config_hash:
+        raise ConfigError(
+            f"{run_dir} holds a {recorded.get('status', 'unknown')} run of another config "
+            f"(config_hash {recorded.get('config_hash')}, this one is {run_config_hash}); "
+            "give this run its own directory (hydra.sweep.dir=... or hydra.run.dir=...) or remove that one"
+        )
+    return recorded if recorded.get("status") == "complete" else None
 
 
 def environment() -> dict[str, Any]:

@@ -19,7 +19,8 @@ from sft_ablate.data import prepare_data
 from sft_ablate.data_report import log_data_report
 from sft_ablate.evaluate import generation_prompts, heldout_loss, sample_generations
 from sft_ablate.models import base_model_dir, check_environment, load_model
-from sft_ablate.record import RunRecord, environment, read_json, write_json_atomic, write_jsonl_atomic
+from sft_ablate.pruning import HeldOutLossCallback
+from sft_ablate.record import RunRecord, config_hash, environment, read_json, write_json_atomic, write_jsonl_atomic
 from sft_ablate.tokenization import tokenize_examples
 from sft_ablate.tracking import TrackerCallback, start_tracking
 from sft_ablate.train import build_trainer, save_final, train
@@ -74,8 +75,15 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 base_scores = base_benchmark_scores(config, loaded, benchmarks, cache_dir)
 
         with record.stage("train"):
-            trainer = build_trainer(loaded, train_split.dataset, config, run_dir, [TrackerCallback(tracker)])
+            callbacks = [TrackerCallback(tracker)]
+            if config.train.eval_steps:  # a held-out learning curve, which Optuna's pruner also reads
+                curve = HeldOutLossCallback(loaded.model, eval_split.dataset, config.eval.batch_size,
+                                            tok.pad_token_id, config.train.eval_steps, tracker.log)
+                callbacks.append(curve)
+            trainer = build_trainer(loaded, train_split.dataset, config, run_dir, callbacks)
             result = train(trainer, run_dir)
+            if config.train.eval_steps:
+                record.update("train", {"heldout_curve": curve.curve})
             record.update("metrics", {"train_loss": result.train_loss})
             record.update("train", {"steps": result.steps, "seconds": round(result.train_seconds, 3),
                                     "input_tokens": result.input_tokens,
@@ -133,11 +141,6 @@ def evaluate_base(config: Config, loaded, eval_dataset, prompts, cache_dir: Path
     result = {"loss": loss.loss, "perplexity": loss.perplexity, "tokens": loss.tokens, "outputs": outputs}
     write_json_atomic(cached, result)
     return result
-
-
-def config_hash(run_config: dict[str, Any]) -> str:
-    """Identity of a run's inputs. Tracking and cache paths do not change results, so they are left out."""
-    return content_key({k: v for k, v in run_config.items() if k not in ("tracking", "paths")})
 
 
 def _fmt(value: float | None) -> str:

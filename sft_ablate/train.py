@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import datasets
 from transformers import PreTrainedTokenizerBase, TrainerCallback
-from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
 from sft_ablate.config import Config
@@ -103,14 +103,15 @@ def check_loss_mask(trainer: SFTTrainer, expected_trainable: int) -> None:
 
 def train(trainer: SFTTrainer, run_dir: Path) -> TrainResult:
     # Resume when an earlier attempt of this very run left checkpoints (killed, preempted, Ctrl-C).
-    checkpoints = run_dir / "checkpoints"
-    resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    resume = last_complete_checkpoint(run_dir / "checkpoints")
     if resume:
         log.info("resuming from %s", resume)
+    # Read now: by the end of training, save_total_limit may have rotated that checkpoint away.
+    tokens_before = 0 if resume is None else _tokens_at(resume)
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
-    tokens = trainer.state.num_input_tokens_seen - (0 if resume is None else _tokens_at(resume))
+    tokens = trainer.state.num_input_tokens_seen - tokens_before
     return TrainResult(
         train_loss=float(output.training_loss),
         steps=int(output.global_step),
@@ -120,6 +121,19 @@ def train(trainer: SFTTrainer, run_dir: Path) -> TrainResult:
         resumed_from=resume,
         log_history=list(trainer.state.log_history),
     )
+
+
+def last_complete_checkpoint(checkpoints: Path) -> str | None:
+    """The newest checkpoint that was written to the end. The Trainer writes trainer_state.json last, so a
+    checkpoint without a readable one was cut short (killed while saving) and is passed over."""
+    found = [p for p in checkpoints.glob("checkpoint-*") if p.is_dir() and p.name.split("-", 1)[1].isdigit()]
+    for path in sorted(found, key=lambda p: int(p.name.split("-", 1)[1]), reverse=True):
+        try:
+            json.loads((path / "trainer_state.json").read_text())
+            return str(path)
+        except (OSError, json.JSONDecodeError):
+            log.warning("checkpoint %s is incomplete (killed while saving?); resuming from an earlier one", path)
+    return None
 
 
 def _tokens_at(checkpoint: str) -> int:

@@ -35,7 +35,8 @@ def test_single_run_records_everything(tiny_run):
     assert r["data"]["train_hash"] and r["config"]["mix"]["name"] == "50_50"
     assert r["environment"]["versions"]["trl"] and "commit" in r["environment"]["git"]
     assert set(r["timings"]) >= {"data", "model", "tokenize", "base_eval", "train", "eval", "total"}
-    assert r["factors"] == {"mix": "50_50", "synthetic_fraction": 0.5, "model": "tiny", "lora": "none",
+    assert r["factors"] == {"mix": "50_50", "synthetic_fraction": 0.5, "model": "tiny", "lora": "none", "lora_r": 0,
+                            "learning_rate": r["config"]["train"]["learning_rate"],
                             "budget": r["config"]["data"]["budget"], "diversity": "all", "seed": 0}
 
 

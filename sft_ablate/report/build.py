@@ -1,0 +1,202 @@
+"""Assemble the ablation report from run directories: per study, tables, plots, samples, data, Optuna."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sft_ablate.errors import SftAblateError
+from sft_ablate.report import plots
+from sft_ablate.report.render import Plot, Section, to_html, to_markdown, write_csvs
+from sft_ablate.report.runs import (
+    Metric, Run, factor_names, find_runs, level_order, metric_by_name, metrics_in, runs_frame, varied_factors,
+)
+from sft_ablate.report.study import (
+    StudyInfo, best_trial_table, find_studies, importances_table, load_study, state_counts, trials_table,
+)
+from sft_ablate.report.tables import (
+    _label, factor_table, incomplete_table, leaderboard_table, runs_table, samples_table,
+)
+
+MAX_LEVELS = 12  # a factor with more levels (an Optuna study's continuous fraction) is plotted, not tabulated
+
+
+class ReportError(SftAblateError):
+    """Nothing to report on, or an option the runs cannot satisfy."""
+
+
+@dataclass
+class Report:
+    out_dir: Path
+    markdown: Path
+    html: Path
+    sections: list[Section]
+    studies: list[str]
+    complete: int
+    incomplete: int
+
+
+def build_report(root: Path, out_dir: Path | None = None, metric: str = "eval_loss",
+                 baselines: dict[str, str] | None = None, samples: int = 4, storage: str | None = None) -> Report:
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise ReportError(f"{root} is not a directory (give a sweep dir or an outputs dir)")
+    runs = find_runs(root)
+    if not runs:
+        raise ReportError(f"no run under {root}: no results.json found")
+    out_dir = Path(out_dir or root / "report").resolve()
+    frame = runs_frame(runs)
+    for column in ("study", "model"):
+        if column not in frame.columns:
+            frame[column] = ""
+        frame[column] = frame[column].fillna("")
+    studies = find_studies(root)
+    factors = factor_names(runs)
+    by_name = {run.name: run for run in runs}
+
+    n_complete = int((frame["status"] == "complete").sum())
+    sections = [overview(root, frame, n_complete)]
+    for (study, model), group in frame.groupby(["study", "model"], sort=False):
+        sections += study_sections(str(study), str(model), group, factors, by_name, studies, out_dir,
+                                   metric, baselines or {}, samples, storage)
+
+    title = f"Ablation report: {root.name}"
+    write_csvs(sections, out_dir / "tables")
+    markdown = out_dir / "report.md"
+    markdown.write_text(to_markdown(title, sections, out_dir))
+    page = out_dir / "report.html"
+    page.write_text(to_html(title, sections))
+    studies_seen = [str(s) for s in frame["study"].unique()]
+    return Report(out_dir, markdown, page, sections, studies_seen, n_complete, len(frame) - n_complete)
+
+
+def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
+    groups = frame.groupby(["study", "model"], sort=False).size()
+    listing = "; ".join(f"{s or '(no study)'} on {m}: {n} runs" for (s, m), n in groups.items())
+    return Section("Overview", items=[
+        f"Built from the run directories under `{root}` on {time.strftime('%Y-%m-%d %H:%M')}: "
+        f"{len(frame)} runs, {n_complete} complete, {len(frame) - n_complete} not complete. {listing}.",
+        "Each level of a factor is summarised as mean ± 95% CI (Student t) over its complete runs, with n. "
+        "Deltas are against the baseline level (the first level unless --baseline says otherwise), paired by "
+        "seed where both levels have the same seeds, and marked * only when their 95% CI excludes 0. "
+        "Runs that did not complete are listed at the end of each study and never averaged in.",
+    ])
+
+
+def study_sections(study: str, model: str, group: pd.DataFrame, factors: list[str], by_name: dict[str, Run],
+                   studies: list[StudyInfo], out_dir: Path, metric_name: str, baselines: dict[str, str],
+                   n_samples: int, storage: str | None) -> list[Section]:
+    """Everything about one study on one model: tables, plots, Elo, Optuna, samples, data, incomplete runs."""
+    stem = _slug(f"{study}_{model}")
+    complete = group[group["status"] == "complete"].reset_index(drop=True)
+    incomplete = group[group["status"] != "complete"].reset_index(drop=True)
+    varied = varied_factors(complete, factors)
+    metrics = metrics_in(complete)
+    seeds = ", ".join(str(s) for s in sorted(complete["seed"].unique())) if "seed" in complete else "?"
+    out = [Section(f"Study {study or '(none)'} on {model or '(unknown model)'}", items=[
+        f"{len(complete)} complete runs, {len(incomplete)} not complete. Varied: "
+        f"{', '.join(varied) or 'nothing but the seed'}; seeds: {seeds}."
+    ])]
+    optuna_studies = [info for info in studies
+                      if info.name == study and any(by_name[run].dir.is_relative_to(info.dir) for run in group["run"])]
+    out.append(factor_tables(complete, varied, metrics, baselines, bool(optuna_studies), stem))
+    figures = plots_section(complete, metrics, f"{study} on {model}", out_dir, stem)
+    if figures.items:
+        out.append(figures)
+    leaderboard = leaderboard_table(complete, varied, f"{stem}_leaderboard")
+    if leaderboard is not None:
+        out.append(Section("Leaderboard (Elo)", level=3, items=[leaderboard]))
+    out += [optuna_section(info, storage, out_dir, f"{stem}_{_slug(info.name)}") for info in optuna_studies]
+    samples = samples_section(complete, by_name, metrics, metric_name, n_samples, stem)
+    if samples is not None:
+        out.append(samples)
+    if len(complete):
+        out.append(Section("Runs and their data", level=3, items=[runs_table(complete, varied, metrics, f"{stem}_runs")]))
+    if len(incomplete):
+        out.append(Section("Incomplete runs (not averaged in)", level=3,
+                           items=[incomplete_table(incomplete, varied or factors, f"{stem}_incomplete")]))
+    return out
+
+
+def factor_tables(complete: pd.DataFrame, varied: list[str], metrics: list[Metric], baselines: dict[str, str],
+                  is_optuna: bool, stem: str) -> Section:
+    section = Section("Results by factor", level=3)
+    if is_optuna:  # trials move several parameters at once: per-factor means would confound them
+        section.items.append("An Optuna study: its trials vary several parameters at once, so per-factor means "
+                             "would confound them. See the Optuna section, the plots and the run table.")
+        return section
+    for factor in varied:
+        levels = level_order(complete, factor)
+        if len(levels) > MAX_LEVELS or complete[factor].value_counts().max() < 2:
+            section.items.append(f"{factor}: {len(levels)} levels with about one run each; see the plots and the run table.")
+            continue
+        baseline = _baseline(levels, baselines.get(factor), factor)
+        section.items.append(factor_table(complete, factor, metrics, baseline, varied, f"{stem}_by_{factor}"))
+    if not varied and len(complete):  # one configuration, several seeds: its mean ± CI
+        section.items.append(factor_table(complete.assign(all="all"), "all", metrics, "all", [], f"{stem}_overall"))
+    return section
+
+
+def plots_section(complete: pd.DataFrame, metrics: list[Metric], title: str, out_dir: Path, stem: str) -> Section:
+    section = Section("Plots", level=3)
+    for axis in plots.AXES:
+        if metrics and axis in complete.columns and complete[axis].nunique(dropna=True) > 1:
+            path = plots.factor_plot(complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{axis}.png",
+                                     f"{title}: metrics vs {axis}")
+            section.items.append(Plot(path, f"Each metric against {plots.AXES[axis]}: dots are runs, bars are "
+                                            "the mean ± 95% CI of each level."))
+    return section
+
+
+def samples_section(complete: pd.DataFrame, by_name: dict[str, Run], metrics: list[Metric], metric_name: str,
+                    n_samples: int, stem: str) -> Section | None:
+    if not metrics or not len(complete):
+        return None
+    metric = _primary(complete, metric_name)
+    ranked = complete.dropna(subset=[metric.column]).sort_values(metric.column, ascending=not metric.higher_is_better)
+    if not len(ranked):
+        return None
+    best, worst = by_name[ranked.iloc[0]["run"]], by_name[ranked.iloc[-1]["run"]]
+    table = samples_table(best, worst, metric, n_samples, f"{stem}_samples")
+    return None if table is None else Section("Sample generations", level=3, items=[table])
+
+
+def optuna_section(info: StudyInfo, storage: str | None, out_dir: Path, stem: str) -> Section:
+    section = Section(f"Optuna study {info.name}", level=3)
+    study = load_study(info, storage)
+    if isinstance(study, str):
+        section.items.append(f"The study could not be read from its storage ({study}); pass --storage URL.")
+        return section
+    counts = state_counts(study)
+    section.items.append(f"{info.direction.capitalize()} `{info.objective}`, {info.n_trials} trials wanted: "
+                         + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) + ".")
+    for item in (best_trial_table(study, info, f"{stem}_best_trial"), importances_table(study, f"{stem}_importances"),
+                 trials_table(study, info, f"{stem}_trials")):
+        section.items.append(item)
+    for path, caption in plots.optuna_plots(study, out_dir / "plots", stem):
+        section.items.append(Plot(path, caption) if path else caption)
+    return section
+
+
+def _baseline(levels: list, wanted: str | None, factor: str):
+    if wanted is None:
+        return levels[0]
+    for level in levels:
+        if _label(level) == wanted or str(level) == wanted:
+            return level
+    raise ReportError(f"--baseline {factor}={wanted}: no such level (levels: {', '.join(_label(v) for v in levels)})")
+
+
+def _primary(frame: pd.DataFrame, name: str) -> Metric:
+    try:
+        return metric_by_name(frame, name)
+    except KeyError as err:
+        raise ReportError(str(err.args[0])) from err
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "runs"

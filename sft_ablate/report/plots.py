@@ -1,0 +1,98 @@
+"""The report's plots (matplotlib, no display needed): metrics against each varied factor, and Optuna's."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a window
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sft_ablate.report.runs import Metric, level_order  # noqa: E402
+from sft_ablate.report.stats import mean_ci  # noqa: E402
+
+# Plot axes: the number behind a factor where there is one (a mix is its synthetic fraction).
+AXES = {
+    "synthetic_fraction": "synthetic fraction of the training data",
+    "diversity": "diversity level",
+    "budget": "training budget (rows)",
+    "lora_r": "LoRA rank",
+    "learning_rate": "learning rate",
+}
+
+
+def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Path, title: str) -> Path:
+    """One panel per metric: every run as a dot, each level's mean with its 95% CI as an error bar."""
+    numeric = axis != "diversity"
+    levels = level_order(frame, axis) if not numeric else sorted(frame[axis].dropna().unique())
+    positions = {level: (level if numeric else i) for i, level in enumerate(levels)}
+    cols = min(3, len(metrics))
+    rows = math.ceil(len(metrics) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        runs = frame[[axis, metric.column]].dropna()
+        ax.scatter([positions[v] for v in runs[axis]], runs[metric.column], s=14, alpha=0.45, color="tab:gray",
+                   label="runs", zorder=2)
+        estimates = [(positions[level], mean_ci(runs.loc[runs[axis] == level, metric.column])) for level in levels]
+        estimates = [(x, e) for x, e in estimates if e.n]
+        ax.errorbar([x for x, _ in estimates], [e.mean for _, e in estimates],
+                    yerr=[[0 if math.isnan(e.half_width) else e.half_width for _, e in estimates]] * 2,
+                    # A line joins levels of a grid; an Optuna study's one-run levels are just points.
+                    fmt="o-" if any(e.n > 1 for _, e in estimates) else "o", color="tab:blue", capsize=4,
+                    label="mean ± 95% CI", zorder=3)
+        ax.set_title(f"{metric.label} ({'higher' if metric.higher_is_better else 'lower'} is better)", fontsize=10)
+        ax.set_xlabel(AXES[axis], fontsize=9)
+        if axis == "learning_rate":
+            ax.set_xscale("log")
+        if axis == "lora_r":
+            ax.set_xscale("log", base=2)
+        if not numeric:
+            ax.set_xticks(range(len(levels)), [str(v) for v in levels])
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def optuna_plots(study, out_dir: Path, stem: str) -> list[tuple[Path, str]]:
+    """Optimization history, parameter importances and intermediate values (where pruning shows)."""
+    import optuna
+    from optuna.visualization import matplotlib as ov
+
+    made = []
+    plots = [
+        ("history", ov.plot_optimization_history, "Optimization history: each trial's objective and the best so far."),
+        ("importances", ov.plot_param_importances, "Parameter importances (fANOVA) for the objective."),
+        ("intermediate", ov.plot_intermediate_values,
+         "Held-out loss reported during training, per trial: pruned trials stop early."),
+    ]
+    for name, plot, caption in plots:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            try:
+                ax = plot(study)
+            except (ValueError, RuntimeError) as err:  # e.g. too few complete trials for importances
+                caption = f"{caption} (not drawn: {err})"
+                plt.close("all")
+                made.append((None, caption))
+                continue
+        fig = ax.figure if hasattr(ax, "figure") else plt.gcf()
+        fig.set_size_inches(7, 4)
+        if name == "intermediate" and ax.get_legend() is not None:
+            ax.get_legend().remove()  # a legend per trial drowns the plot
+        made.append((_save(fig, out_dir / f"{stem}_optuna_{name}.png"), caption))
+    return made
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,158 @@
+"""Collect run directories into one table: a row per run, with its factors, metrics and data figures.
+
+Only results.json is read (plus generations.jsonl for the samples): the report needs nothing but the
+run directories, so it works offline and on a copy of someone else's outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sft_ablate.record import RESULTS_FILE
+
+# Factors that only relabel another factor: tables use the label, plots use the number.
+DERIVED = {"synthetic_fraction": "mix", "lora_r": "lora"}
+NOT_A_FACTOR = {"seed"}
+DIVERSITY_ORDER = ["all", "low", "medium", "high"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    column: str
+    label: str
+    higher_is_better: bool
+
+
+@dataclass
+class Run:
+    dir: Path
+    name: str  # the run dir relative to the report root
+    results: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return self.results.get("status", "unknown")
+
+
+def find_runs(root: Path) -> list[Run]:
+    """Every run under root (a sweep dir, or a whole outputs dir), in path order."""
+    runs = []
+    for path in sorted(root.rglob(RESULTS_FILE)):
+        if "wandb" in path.parts or path.parent.name == "report":
+            continue
+        try:
+            results = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            results = {"status": "unreadable"}
+        name = path.parent.relative_to(root).as_posix() if path.parent != root else path.parent.name
+        runs.append(Run(dir=path.parent, name=name, results=results))
+    return runs
+
+
+def runs_frame(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: run, status, study, error, each factor, each metric, data figures."""
+    rows = []
+    for run in runs:
+        r = run.results
+        row: dict[str, Any] = {"run": run.name, "status": run.status, "study": r.get("config", {}).get("study", ""),
+                               "error": r.get("error", "")}
+        row.update(r.get("factors", {}))
+        row.update(metric_values(r.get("metrics", {})))
+        row.update(data_figures(r.get("data", {})))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def metric_values(metrics: dict[str, Any]) -> dict[str, float]:
+    """Flat metric columns: eval_loss..., bench/<task>/<metric>, elo/<key>."""
+    out = {k: v for k, v in metrics.items() if _is_number(v)}
+    for task, values in (metrics.get("benchmarks") or {}).items():
+        for name, value in (values or {}).items():
+            if _is_number(value):
+                out[f"bench/{task}/{name}"] = value
+    for name, value in (metrics.get("elo") or {}).items():
+        if _is_number(value):
+            out[f"elo/{name}"] = value
+    return out
+
+
+def data_figures(data: dict[str, Any]) -> dict[str, float]:
+    """Counts, tokens and diversity figures of the training data."""
+    out: dict[str, Any] = {}
+    for source, stats in (data.get("sources") or {}).items():
+        if _is_number(stats.get("rows")):
+            out[f"data/rows/{source}"] = stats["rows"]
+    tokens = data.get("train_tokens") or {}
+    for key in ("tokens", "trainable_tokens"):
+        if _is_number(tokens.get(key)):
+            out[f"data/train_{key}"] = tokens[key]
+    out.update({f"data/diversity/{k}": v for k, v in _flatten(data.get("diversity") or {}).items()})
+    return out
+
+
+def metrics_in(frame: pd.DataFrame) -> list[Metric]:
+    """The outcome metrics present in the frame, in report order: loss, perplexity, benchmarks, Elo."""
+    found = [Metric("eval_loss", "eval loss", False), Metric("eval_perplexity", "perplexity", False)]
+    for column in sorted(c for c in frame.columns if c.startswith("bench/") and not c.endswith("_stderr")):
+        _, task, name = column.split("/", 2)
+        found.append(Metric(column, f"{task} {name}", not any(w in name for w in ("loss", "perplexity", "error"))))
+    found += [Metric("elo/rating", "Elo", True), Metric("elo/win_rate_vs_base", "win rate vs base", True)]
+    return [m for m in found if m.column in frame.columns and frame[m.column].notna().any()]
+
+
+def metric_by_name(frame: pd.DataFrame, name: str) -> Metric:
+    for metric in metrics_in(frame):
+        if name in (metric.column, metric.column.replace("/", ".")):
+            return metric
+    known = ", ".join(m.column for m in metrics_in(frame))
+    raise KeyError(f"no metric {name!r} in these runs (they have: {known})")
+
+
+def factor_names(runs: list[Run]) -> list[str]:
+    """Every factor any run records (factors() in config.py; other issues add theirs, e.g. diversity)."""
+    names: dict[str, None] = {}
+    for run in runs:
+        names.update(dict.fromkeys(run.results.get("factors", {})))
+    return list(names)
+
+
+def varied_factors(frame: pd.DataFrame, factors: list[str]) -> list[str]:
+    """Factors with more than one value among the runs, in a fixed reading order."""
+    order = ["mix", "diversity", "budget", "lora", "learning_rate", "model"]
+    varied = [f for f in factors if f in frame.columns and f not in DERIVED and f not in NOT_A_FACTOR
+              and frame[f].nunique(dropna=True) > 1]
+    return sorted(varied, key=lambda f: order.index(f) if f in order else len(order))
+
+
+def level_order(frame: pd.DataFrame, factor: str) -> list[Any]:
+    """Levels in their natural order: mixes by synthetic fraction, LoRA by rank, diversity low->high."""
+    levels = list(frame[factor].dropna().unique())
+    derived = {v: k for k, v in DERIVED.items()}.get(factor)
+    if derived and derived in frame.columns:
+        first = frame.groupby(factor)[derived].first()
+        return sorted(levels, key=lambda level: (first.get(level, math.inf), str(level)))
+    if factor == "diversity":
+        return sorted(levels, key=lambda v: (DIVERSITY_ORDER.index(v) if v in DIVERSITY_ORDER else len(DIVERSITY_ORDER), str(v)))
+    if all(_is_number(v) for v in levels):
+        return sorted(levels)
+    return sorted(levels, key=str)
+
+
+def _flatten(node: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    out = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}/"))
+        elif _is_number(value):
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,204 @@
+"""The report's tables. Each comes twice: formatted for reading (md/html) and numeric (csv)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sft_ablate.report.runs import Metric, Run, level_order
+from sft_ablate.report.stats import delta, mean_ci
+
+
+@dataclass
+class Table:
+    name: str  # file stem of the csv
+    caption: str
+    shown: pd.DataFrame  # formatted strings
+    data: pd.DataFrame  # numbers
+
+
+def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseline: Any, others: list[str],
+                 name: str) -> Table:
+    """One row per level of `factor`: n, each metric's mean ± 95% CI, and its delta vs the baseline level.
+
+    Deltas are paired on seed and the other varied factors (`others`) where such pairs exist.
+    """
+    pair_on = ["seed", *[f for f in others if f != factor]] if "seed" in frame.columns else [f for f in others if f != factor]
+    shown_rows, data_rows = [], []
+    base = frame[frame[factor] == baseline]
+    # One precision per metric column, from its typical size, so the rows line up.
+    places = {m.column: _places(frame[m.column].abs().median()) for m in metrics}
+    for level in level_order(frame, factor):
+        runs = frame[frame[factor] == level]
+        shown = {factor: _label(level), "n": len(runs)}
+        data: dict[str, Any] = {factor: level, "n": len(runs)}
+        for metric in metrics:
+            est = mean_ci(runs[metric.column])
+            shown[metric.label] = _mean_pm(est.mean, est.half_width, places[metric.column])
+            data.update({f"{metric.column}_mean": est.mean, f"{metric.column}_ci_low": est.low,
+                         f"{metric.column}_ci_high": est.high, f"{metric.column}_n": est.n})
+            if level == baseline:
+                shown[f"Δ {metric.label}"] = "baseline"
+                continue
+            d = delta(_keyed(runs, pair_on, metric.column), _keyed(base, pair_on, metric.column))
+            shown[f"Δ {metric.label}"] = _delta_text(d, metric, places[metric.column])
+            data.update({f"{metric.column}_delta": d.mean, f"{metric.column}_delta_ci_low": d.low,
+                         f"{metric.column}_delta_ci_high": d.high, f"{metric.column}_delta_paired": d.paired,
+                         f"{metric.column}_delta_n": d.n, f"{metric.column}_delta_significant": d.significant})
+        shown_rows.append(shown)
+        data_rows.append(data)
+    paired = "paired by seed" + (" and " + ", ".join(f for f in others if f != factor) if len(others) > 1 else "")
+    caption = (f"By {factor}: mean ± 95% CI over runs; Δ vs {factor}={_label(baseline)} with its 95% CI "
+               f"({paired} where possible, else Welch); * marks a CI that excludes 0, ↑ when the change is an "
+               f"improvement, ↓ when it is worse.")
+    return Table(name, caption, pd.DataFrame(shown_rows), pd.DataFrame(data_rows))
+
+
+def runs_table(frame: pd.DataFrame, factors: list[str], metrics: list[Metric], name: str) -> Table:
+    """Every complete run: its factors, its data figures and its outcomes, side by side."""
+    data_columns = [c for c in frame.columns if c.startswith("data/")]
+    columns = ["run", *factors, "seed", *data_columns, *[m.column for m in metrics]]
+    columns = list(dict.fromkeys(c for c in columns if c in frame.columns))
+    data = frame[columns].reset_index(drop=True)
+    shown = _formatted(data).rename(columns={**{c: c.removeprefix("data/") for c in data_columns},
+                                  **{m.column: m.label for m in metrics}})
+    caption = ("Each complete run with its training data (rows per source, tokens, diversity figures where "
+               "recorded) beside its outcomes.")
+    return Table(name, caption, shown, data)
+
+
+def incomplete_table(frame: pd.DataFrame, factors: list[str], name: str) -> Table:
+    columns = [c for c in ["run", "status", *factors, "seed", "error"] if c in frame.columns]
+    data = frame[columns].reset_index(drop=True)
+    shown = _formatted(data)
+    shown["error"] = shown["error"].fillna("").map(lambda e: str(e).splitlines()[0][:160] if e else "")
+    caption = "Runs that did not complete (failed, pruned, interrupted or still running): listed, never averaged in."
+    return Table(name, caption, shown, data)
+
+
+def leaderboard_table(frame: pd.DataFrame, factors: list[str], name: str) -> Table | None:
+    """The Elo leaderboard, from each run's metrics.elo (written by the arena, issue 6).
+
+    Seam: `python -m sft_ablate.arena` owns the rating pool (base model included) and can print the
+    full leaderboard; this table is the report's view of what the runs recorded.
+    """
+    if "elo/rating" not in frame.columns or frame["elo/rating"].isna().all():
+        return None
+    rows = frame[frame["elo/rating"].notna()].sort_values("elo/rating", ascending=False)
+    keep = ["run", *factors, "seed", "elo/rating", "elo/ci_low", "elo/ci_high", "elo/win_rate_vs_base",
+            "elo/win_rate_ci_low", "elo/win_rate_ci_high", "elo/mean_answer_length"]
+    data = rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
+    shown = data[[c for c in ["run", *factors, "seed"] if c in data.columns]].copy()
+    shown["Elo (95% CI)"] = [_with_ci(r, "elo/rating", "elo/ci_low", "elo/ci_high", ".0f") for r in data.to_dict("records")]
+    shown["win rate vs base (95% CI)"] = [
+        _with_ci(r, "elo/win_rate_vs_base", "elo/win_rate_ci_low", "elo/win_rate_ci_high", ".2f") for r in data.to_dict("records")
+    ]
+    if "elo/mean_answer_length" in data.columns:
+        shown["mean answer length"] = data["elo/mean_answer_length"].map(_number)
+    caption = ("Elo leaderboard (Bradley-Terry, base model anchored at 1000) with bootstrap 95% CIs and mean "
+               "answer length, which shows any length bias. `python -m sft_ablate.arena <outputs dir>` "
+               "recomputes the whole pool.")
+    return Table(name, caption, shown, data)
+
+
+def samples_table(best: Run, worst: Run, metric: Metric, n: int, name: str) -> Table | None:
+    """Held-out prompts answered by the base model, the best run and the worst run."""
+    best_rows, worst_rows = _generations(best.dir), _generations(worst.dir)
+    if not best_rows:
+        return None
+    worst_by_prompt = {json.dumps(g["prompt"]): g for g in worst_rows}
+    rows = []
+    for g in best_rows[:n]:
+        other = worst_by_prompt.get(json.dumps(g["prompt"]), {})
+        prompt = g["prompt"][-1]["content"] if g.get("prompt") else ""
+        rows.append({"prompt": prompt, "reference": g.get("reference", ""),
+                     "base model": g.get("base_output") or "(not generated: eval.base_model=false)",
+                     f"best: {best.name}": g.get("output", ""), f"worst: {worst.name}": other.get("output", "(no answer)")})
+    data = pd.DataFrame(rows)
+    shown = data.map(lambda text: _clip(str(text), 400))
+    caption = (f"Sample generations on held-out prompts (greedy): the base model, the best run and the worst run "
+               f"by {metric.label}.")
+    return Table(name, caption, shown, data)
+
+
+def _generations(run_dir: Path) -> list[dict]:
+    path = run_dir / "generations.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _formatted(data: pd.DataFrame) -> pd.DataFrame:
+    """Floats as short strings (see _number); everything else as it is."""
+    shown = data.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(_number)
+    return shown.astype(object).where(shown.notna(), "")  # missing values as blanks, not <NA>
+
+
+def _keyed(runs: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    keys = [k for k in keys if k in runs.columns]
+    index = pd.MultiIndex.from_frame(runs[keys].astype(str)) if keys else pd.RangeIndex(len(runs))
+    return pd.Series(runs[column].to_numpy(dtype=float), index=index)
+
+
+def _label(level: Any) -> str:
+    return f"{level:g}" if isinstance(level, float) else str(level)
+
+
+def _number(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, float):
+        magnitude = abs(value)
+        if magnitude >= 1000:
+            return f"{value:,.0f}"
+        if magnitude >= 100:
+            return f"{value:.1f}"
+        return f"{value:.3f}" if magnitude >= 1 else f"{value:.4g}"
+    return str(value)
+
+
+def _mean_pm(mean: float, half_width: float, places: int) -> str:
+    if not math.isfinite(mean):
+        return ""
+    if not math.isfinite(half_width):
+        return f"{mean:,.{places}f}"
+    return f"{mean:,.{places}f} ± {half_width:,.{places}f}"
+
+
+def _delta_text(d, metric: Metric, places: int) -> str:
+    """'+0.012 [-0.004, +0.028]'; '↑*' (better) or '↓*' (worse) when the CI excludes 0."""
+    if not math.isfinite(d.mean):
+        return ""
+    text = f"{d.mean:+,.{places}f}"
+    if math.isfinite(d.low):
+        text += f" [{d.low:+,.{places}f}, {d.high:+,.{places}f}]"
+    if not d.significant:
+        return text
+    return f"{text} {'↑' if (d.mean > 0) == metric.higher_is_better else '↓'}*"
+
+
+def _places(value: float) -> int:
+    """Decimal places that suit a value's size (as _number uses)."""
+    magnitude = abs(value) if value == value and math.isfinite(value) else 1.0
+    return 0 if magnitude >= 1000 else 1 if magnitude >= 100 else 3 if magnitude >= 1 else 4
+
+
+def _with_ci(row: dict, value: str, low: str, high: str, spec: str) -> str:
+    if value not in row or row[value] is None or not math.isfinite(row[value]):
+        return ""
+    text = format(row[value], spec)
+    if low in row and high in row and math.isfinite(row[low]) and math.isfinite(row[high]):
+        text += f" [{format(row[low], spec)}, {format(row[high], spec)}]"
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

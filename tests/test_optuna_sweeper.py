@@ -1,0 +1,158 @@
+"""Our Optuna sweeper: search-space parsing, trial accounting, and a real study on the tiny model that is
+killed mid-trial, resumed by two concurrent workers, prunes a trial and records a planted failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from sft_ablate.cli import CONF_DIR
+from sft_ablate.optuna_sweeper import ObjectiveMissing, _distribution, next_step, objective_value
+from tests.conftest import PROJECT_ROOT
+
+HAS_DIVERSITY = (CONF_DIR / "diversity").is_dir()
+
+
+def distribution(line: str):
+    import optuna.distributions as D
+
+    return _distribution(OverridesParser.create().parse_overrides([line])[0], D)
+
+
+def test_hydra_sweep_syntax_maps_to_optuna_distributions():
+    assert distribution("lora=choice(r8,r16)") == CategoricalDistribution(["r8", "r16"])
+    assert distribution("x=interval(0.0, 1.0)") == FloatDistribution(0.0, 1.0)
+    assert distribution("x=tag(log, interval(1e-4, 1e-2))") == FloatDistribution(1e-4, 1e-2, log=True)
+    assert distribution("x=tag(int, interval(1, 8))") == IntDistribution(1, 8)
+    assert distribution("lora.r=range(4, 33, 4)") == IntDistribution(4, 32, step=4)
+
+
+def test_objective_is_a_path_into_results():
+    results = {"metrics": {"eval_loss": 1.5, "benchmarks": {"arc": {"acc": 0.4}}}}
+    assert objective_value(results, "metrics.eval_loss") == 1.5
+    assert objective_value(results, "metrics.benchmarks.arc.acc") == 0.4
+    with pytest.raises(ObjectiveMissing, match="'metrics.elo.rating' is not in this run's results.json"):
+        objective_value(results, "metrics.elo.rating")
+
+
+def test_trial_accounting_counts_a_retried_trial_once_and_waits_for_running_ones():
+    study = optuna.create_study()
+    for value in (1.0, 2.0):
+        study.add_trial(optuna.create_trial(state=TrialState.COMPLETE, value=value))
+    study.add_trial(optuna.create_trial(state=TrialState.FAIL))  # trial 2: its worker died...
+    study.add_trial(optuna.create_trial(state=TrialState.WAITING,  # ...so it was queued again
+                                        system_attrs={"failed_trial": 2, "retry_history": [2]}))
+    assert next_step(study, n_trials=3) == "run"  # the waiting retry runs even though 4 trials exist
+    running = study.ask()  # pops the retry
+    assert next_step(study, n_trials=3) == "wait"  # 3 counted (2 is replaced), one of them still running
+    study.tell(running, 0.5)
+    assert next_step(study, n_trials=3) == "done"
+    assert next_step(study, n_trials=4) == "run"
+
+
+# -- a real study on the tiny model --------------------------------------------------------------
+
+N_TRIALS = 6
+STUDY_ARGS = [
+    "-m", "+sweep=optuna_mix", "model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4",
+    "train.max_steps=4", "train.eval_steps=1", "train.save_steps=1", "eval.num_generations=1",
+    "eval.max_new_tokens=4", "eval.base_model=false", "train.threads=1",
+    f"hydra.sweeper.n_trials={N_TRIALS}", "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.grace_period=4",
+    "hydra.sweeper.sampler.n_startup_trials=2", "hydra.sweeper.pruner.n_startup_trials=1",
+    "hydra.sweeper.pruner.n_warmup_steps=1",
+    *([] if HAS_DIVERSITY else ["~hydra.sweeper.params.diversity"]),
+]
+
+
+def start_worker(sweep: Path, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "sft_ablate", *STUDY_ARGS, f"hydra.sweep.dir={sweep}"],
+                            cwd=sweep.parent, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        if time.time() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def killed_then_two_workers(tmp_path_factory, cache_dir):
+    """Planted trials first (good, failing, prunable); a worker is killed mid-trial; two workers finish."""
+    sweep = tmp_path_factory.mktemp("optuna") / "study"
+    sweep.mkdir()
+    storage = f"sqlite:///{sweep / 'optuna.db'}"
+    study = optuna.create_study(study_name="optuna_mix", storage=storage, direction="minimize")
+    planted = {"lora": "r8"} | ({"diversity": "medium"} if HAS_DIVERSITY else {})
+    study.enqueue_trial({**planted, "synthetic_fraction": 0.5, "train.learning_rate": 1e-2})  # 0: learns
+    study.enqueue_trial({**planted, "synthetic_fraction": 1.5, "train.learning_rate": 1e-2})  # 1: an invalid mix
+    study.enqueue_trial({**planted, "synthetic_fraction": 0.5, "train.learning_rate": 1e-4})  # 2: learns too slowly
+
+    first = start_worker(sweep, sweep.parent / "first.log")
+
+    def fourth_trial_has_a_checkpoint() -> bool:
+        if first.poll() is not None:
+            raise AssertionError((sweep.parent / "first.log").read_text()[-3000:])
+        return any((sweep / "trial_3" / "checkpoints").glob("checkpoint-*"))
+
+    wait_for(fourth_trial_has_a_checkpoint, 600, "trial 3 to write a checkpoint")
+    first.send_signal(signal.SIGKILL)  # no cleanup: its trial stays RUNNING in the database
+    first.wait()
+    workers = [start_worker(sweep, sweep.parent / f"worker{i}.log") for i in (1, 2)]
+    codes = [w.wait(timeout=900) for w in workers]
+    logs = [(sweep.parent / f"worker{i}.log").read_text() for i in (1, 2)]
+    return sweep, optuna.load_study(study_name="optuna_mix", storage=storage), codes, logs
+
+
+@pytest.mark.slow
+def test_two_workers_finish_the_study_without_errors_or_lost_trials(killed_then_two_workers):
+    sweep, study, codes, logs = killed_then_two_workers
+    assert codes == [0, 0], "\n\n".join(log[-3000:] for log in logs)
+    for log in logs:
+        assert "OperationalError" not in log and "database is locked" not in log
+    trials = study.get_trials()
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    retried = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+    counted = [t for t in trials if t.number not in retried]
+    assert len(counted) in (N_TRIALS, N_TRIALS + 1)  # two workers deciding at once may add one
+    # Both workers ran trials: they shared one study.
+    assert all("Launching 1 jobs locally" in log for log in logs)
+
+
+@pytest.mark.slow
+def test_killed_trial_is_retried_in_its_own_dir_and_resumes_training(killed_then_two_workers):
+    sweep, study, _, _ = killed_then_two_workers
+    killed = study.trials[3]
+    assert killed.state == TrialState.FAIL
+    retry = next(t for t in study.trials if t.system_attrs.get("failed_trial") == 3)
+    assert retry.state in (TrialState.COMPLETE, TrialState.PRUNED) and retry.params == killed.params
+    assert retry.user_attrs["run_dir"] == str(sweep / "trial_3")
+    results = json.loads((sweep / "trial_3" / "results.json").read_text())
+    if retry.state == TrialState.COMPLETE:
+        assert results["status"] == "complete" and "checkpoint-" in results["train"]["resumed_from"]
+
+
+@pytest.mark.slow
+def test_planted_failure_is_recorded_with_its_error_and_a_slow_trial_is_pruned(killed_then_two_workers):
+    sweep, study, _, _ = killed_then_two_workers
+    good, bad, slow = study.trials[:3]
+    assert good.state == TrialState.COMPLETE and good.value < 10
+    assert bad.state == TrialState.FAIL
+    assert "weights must be >= 0" in bad.user_attrs["error"]
+    assert slow.state == TrialState.PRUNED and len(slow.intermediate_values) < 3
+    assert json.loads((sweep / "trial_2" / "results.json").read_text())["status"] == "pruned"
+    best = study.best_trial
+    assert json.loads((Path(best.user_attrs["run_dir"]) / "results.json").read_text())["metrics"]["eval_loss"] == best.value
