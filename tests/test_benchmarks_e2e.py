@@ -40,7 +40,10 @@ def test_retraining_into_the_same_dir_is_benchmarked_on_the_new_weights(tmp_path
     assert {"base_benchmarks", "benchmarks"} <= set(first["timings"])
 
     # Retrain into the same directory: other seed and learning rate, from scratch (a rerun would resume).
+    # A run dir is never silently reused for another config, so the user clears the old run's record and
+    # checkpoints; final/ (where lighteval 0.13 would keep its name-keyed sample cache) stays.
     shutil.rmtree(run_dir / "checkpoints")
+    (run_dir / "results.json").unlink()
     proc = run_cli([*QUICK, "seed=1", "train.learning_rate=0.01", f"hydra.run.dir={run_dir}"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     second, second_details = results(run_dir), details(run_dir)

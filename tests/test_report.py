@@ -77,7 +77,9 @@ def test_benchmarks_elo_and_diversity_become_columns_leaderboard_and_data(tmp_pa
                       elo={"rating": 1010 + 20 * i + seed, "ci_low": 990 + 20 * i, "ci_high": 1030 + 20 * i,
                            "win_rate_vs_base": 0.55 + 0.1 * i, "win_rate_ci_low": 0.45, "win_rate_ci_high": 0.7,
                            "mean_answer_length": 120.0 + i},
-                      diversity={"distinct_2": 0.5 + 0.1 * i, "semantic": {"mean_cosine_distance": 0.7}})
+                      diversity={"train": {"distinct_2_instruction": 0.5 + 0.1 * i, "mean_cosine_distance": 0.7,
+                                           "top_leading_words": {"what": 3}},
+                                 "pool": {"mean_cosine_distance": 0.9}})
     report = build_report(tmp_path, baselines={"mix": "70_30"})
     table = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_by_mix.csv").set_index("mix")
     assert table.loc["30_70", "bench/arc_easy/acc_delta"] == pytest.approx(-0.05)
@@ -86,8 +88,9 @@ def test_benchmarks_elo_and_diversity_become_columns_leaderboard_and_data(tmp_pa
     board = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_leaderboard.csv")
     assert list(board["run"])[0] == "70_30_s1" and "elo/mean_answer_length" in board
     runs = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_runs.csv")
-    assert {"data/rows/synthetic", "data/train_tokens", "data/diversity/distinct_2",
-            "data/diversity/semantic/mean_cosine_distance"} <= set(runs.columns)
+    assert {"data/rows/synthetic", "data/train_tokens", "data/diversity/distinct_2_instruction",
+            "data/diversity/mean_cosine_distance"} <= set(runs.columns)
+    assert not [c for c in runs.columns if "leading_words" in c or "pool" in c]  # headline figures only
     markdown = report.markdown.read_text()
     assert "Δ vs mix=70_30" in markdown and "arc_easy acc" in markdown and "win rate vs base" in markdown
 

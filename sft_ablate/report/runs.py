@@ -92,8 +92,15 @@ def data_figures(data: dict[str, Any]) -> dict[str, float]:
     for key in ("tokens", "trainable_tokens"):
         if _is_number(tokens.get(key)):
             out[f"data/train_{key}"] = tokens[key]
-    out.update({f"data/diversity/{k}": v for k, v in _flatten(data.get("diversity") or {}).items()})
+    # The train set's headline measures only: per-source, pool and word-count figures stay in results.json.
+    train_diversity = (data.get("diversity") or {}).get("train") or {}
+    for key in DIVERSITY_COLUMNS:
+        if _is_number(train_diversity.get(key)):
+            out[f"data/diversity/{key}"] = train_diversity[key]
     return out
+
+
+DIVERSITY_COLUMNS = ("mean_cosine_distance", "cluster_entropy", "distinct_2_instruction", "distinct_2_response")
 
 
 def metrics_in(frame: pd.DataFrame) -> list[Metric]:
@@ -142,16 +149,6 @@ def level_order(frame: pd.DataFrame, factor: str) -> list[Any]:
     if all(_is_number(v) for v in levels):
         return sorted(levels)
     return sorted(levels, key=str)
-
-
-def _flatten(node: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    out = {}
-    for key, value in node.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}/"))
-        elif _is_number(value):
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _is_number(value: Any) -> bool:

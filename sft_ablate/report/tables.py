@@ -118,7 +118,8 @@ def samples_table(best: Run, worst: Run, metric: Metric, n: int, name: str) -> T
         prompt = g["prompt"][-1]["content"] if g.get("prompt") else ""
         rows.append({"prompt": prompt, "reference": g.get("reference", ""),
                      "base model": g.get("base_output") or "(not generated: eval.base_model=false)",
-                     f"best: {best.name}": g.get("output", ""), f"worst: {worst.name}": other.get("output", "(no answer)")})
+                     f"best: {best.name}": g.get("output") or "(empty answer)",
+                     f"worst: {worst.name}": other.get("output") or "(empty answer)"})
     data = pd.DataFrame(rows)
     shown = data.map(lambda text: _clip(str(text), 400))
     caption = (f"Sample generations on held-out prompts (greedy): the base model, the best run and the worst run "
