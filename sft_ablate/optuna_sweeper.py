@@ -123,6 +123,7 @@ class OptunaSweeper(Sweeper):
         })
         log.info("Optuna study %r (%s) in %s: %d trials wanted, %d recorded", self.study_name, self.direction,
                  _masked(self.storage()), self.n_trials, len(study.trials))
+        settle_environment(self.config)
         while True:
             step = next_step(study, self.n_trials)
             if step == "done":
@@ -313,6 +314,24 @@ class OptunaSweeper(Sweeper):
             return
         log.info("best trial %d: %s = %.6g with %s (run dir %s)", best.number, self.objective, best.value,
                  best.params, best.user_attrs.get("run_dir"))
+
+
+def settle_environment(config: DictConfig) -> None:
+    """Make, before any trial, the environment changes a trial's libraries would make in it.
+
+    torch, scikit-learn/joblib and W&B's service add environment variables when first imported or
+    started. Adding one can move libc's environ array while Optuna's heartbeat thread is inside
+    SQLite (GIL released) reading the environment: a race that killed a worker with SIGSEGV in a
+    two-worker study. Done here, before study.optimize starts that thread, it cannot race.
+    """
+    import sklearn.cluster  # noqa: F401  (joblib sets KMP_* on import)
+
+    import sft_ablate.run  # noqa: F401  (torch, transformers, TRL: TORCHINDUCTOR_CACHE_DIR)
+
+    if config.tracking.backend == "wandb" and config.tracking.mode != "disabled":
+        import wandb
+
+        wandb.setup()  # starts W&B's service now and sets WANDB_SERVICE
 
 
 def next_step(study, n_trials: int) -> str:
