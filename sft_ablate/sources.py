@@ -133,7 +133,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
             if not text.strip():
                 continue
             try:
-                yield origin, json.loads(text)
+                yield origin, json.loads(text.rstrip("\r\n"))  # so that an error at the end names its column
             except json.JSONDecodeError as err:
                 yield origin, RowProblem(f"malformed JSON: {err.msg} at column {err.colno}")
 
