@@ -12,9 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
-
-from bench.common import append_benchmarks, print_table
+from bench.common import append_benchmarks, print_table, set_threads
 from sft_ablate.cli import compose_config
 from sft_ablate.data import prepare_data
 from sft_ablate.generation import Sampling, generate_local
@@ -59,7 +57,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--models", default="tiny,smollm2_135m")
     args = parser.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
+    set_threads()
     rows = []
     for model in args.models.split(","):
         rows += measure(model, args.prompts, args.batch_size, args.max_new_tokens)

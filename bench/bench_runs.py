@@ -6,6 +6,7 @@
   (`python -m sft_ablate`: SmolLM2-135M + LoRA, several minutes on 2 cores), each with its stages from
   results.json. The tiny run on a warm cache, as a user's second run of a study would be; the default run once,
   on the cache as found (~/.cache/sft-ablate: the converted SmolLM2 is reused, as after `make demo`).
+  Every run gets train.threads=BENCH_THREADS (see bench/common.py).
 
 Prints tables and appends them to BENCHMARKS.md.
 """
@@ -21,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import append_benchmarks, print_table
+from bench.common import THREADS, append_benchmarks, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["model=tiny", "tracking=none"]
@@ -32,7 +33,8 @@ def run(args: list[str], run_dir: Path, cache_dir: Path | None = None) -> tuple[
     if cache_dir is not None:
         env["SFT_ABLATE_CACHE"] = str(cache_dir)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "sft_ablate", *args, f"hydra.run.dir={run_dir}"], cwd=ROOT, env=env,
+    command = [sys.executable, "-m", "sft_ablate", *args, f"train.threads={THREADS}", f"hydra.run.dir={run_dir}"]
+    proc = subprocess.run(command, cwd=ROOT, env=env,
                           capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:

@@ -22,7 +22,7 @@ import torch
 from transformers import set_seed
 from trl import SFTConfig, SFTTrainer
 
-from bench.common import append_benchmarks, print_table
+from bench.common import append_benchmarks, print_table, set_threads
 from sft_ablate.cli import compose_config
 from sft_ablate.data import prepare_data
 from sft_ablate.models import base_model_dir, load_model
@@ -34,8 +34,7 @@ TEN_M = ["model.tiny.hidden_size=320", "model.tiny.intermediate_size=864", "mode
 
 
 def setup(overrides: list[str]):
-    config = compose_config(["model=tiny", "tracking=none", *overrides])
-    torch.set_num_threads(config.train.threads or torch.get_num_threads())
+    config = compose_config(["model=tiny", "tracking=none", f"train.threads={set_threads()}", *overrides])
     cache_dir = Path(config.paths.cache_dir).expanduser()
     data = prepare_data(config)
     pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
@@ -132,6 +131,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="optimizer steps per measured run (tiny)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each side; the best counts")
     args = parser.parse_args()
+    set_threads()
 
     rows, _, _ = compare("tiny", [], args.steps, args.repeats)
     ten_rows, ten_tps, ten_params = compare("~10M", TEN_M, max(4, args.steps // 3), args.repeats)
@@ -141,7 +141,7 @@ def main() -> None:
     achieved = 6 * ten_params * ten_tps
     mfu = achieved / peak
     rows += [
-        (f"matmul peak (float32 1024x1024, {torch.get_num_threads()} threads)", f"{peak / 1e9:.1f} GFLOP/s", "", "", ""),
+        (f"matmul peak (float32 1024x1024, {torch.get_num_threads()} thread(s))", f"{peak / 1e9:.1f} GFLOP/s", "", "", ""),
         (f"MFU of the ~10M model: 6 x {ten_params / 1e6:.1f}M x {ten_tps:,.0f} tokens/s / peak",
          f"{100 * mfu:.1f}% ({achieved / 1e9:.1f} GFLOP/s)", "", "report; aim >= 35%", "met" if mfu >= 0.35 else "below aim"),
     ]
