@@ -130,8 +130,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10, help="optimizer steps per measured run (tiny)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each side; the best counts")
+    parser.add_argument("--packing-only", action="store_true", help="only the packing comparison")
     args = parser.parse_args()
     set_threads()
+    columns = ["measure", "value", "detail", "goal", "status"]
+    if args.packing_only:
+        rows = packing(args.steps, args.repeats)
+        print_table("Packing", columns, rows)
+        append_benchmarks("Packing", columns, rows)
+        return
 
     rows, _, _ = compare("tiny", [], args.steps, args.repeats)
     ten_rows, ten_tps, ten_params = compare("~10M", TEN_M, max(4, args.steps // 3), args.repeats)
@@ -145,7 +152,6 @@ def main() -> None:
         (f"MFU of the ~10M model: 6 x {ten_params / 1e6:.1f}M x {ten_tps:,.0f} tokens/s / peak",
          f"{100 * mfu:.1f}% ({achieved / 1e9:.1f} GFLOP/s)", "", "report; aim >= 35%", "met" if mfu >= 0.35 else "below aim"),
     ]
-    columns = ["measure", "value", "detail", "goal", "status"]
     print_table("Training throughput, packing, MFU", columns, rows)
     append_benchmarks("Training throughput, packing, MFU", columns, rows)
 
