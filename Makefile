@@ -28,7 +28,13 @@ test: $(STAMP)  ## all tests, slow end-to-end ones included (what CI runs)
 test-fast: $(STAMP)  ## the tests without the slow end-to-end ones
 	$(PY) -m pytest -q -m "not slow"
 
+bench: $(STAMP)  ## performance benchmarks (not tests), appended to BENCHMARKS.md; BENCH_RUNS=--default adds the default run
+	$(PY) -m bench.bench_elo
+	$(PY) -m bench.bench_generation
+	$(PY) -m bench.bench_runs $(BENCH_RUNS)
+	$(PY) -m bench.bench_train
+
 clean:  ## remove run outputs (not the model cache in ~/.cache/sft-ablate)
 	rm -rf outputs/runs outputs/multirun outputs/sweeps
 
-.PHONY: help setup demo test test-fast clean
+.PHONY: help setup demo test test-fast bench clean

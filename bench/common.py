@@ -12,6 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+# torch threads for every benchmark (BENCH_THREADS; default 1). On a machine whose cores other jobs also use, two
+# OpenMP threads spin against them: measured here at load ~7 on 2 cores, SmolLM2-135M generated 7x slower with 2
+# threads than with 1. One thread gives figures that mean something; on a quiet machine, set it to the cores.
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+
+
+def set_threads() -> int:
+    torch.set_num_threads(THREADS)
+    return THREADS
 
 
 def machine() -> str:
@@ -23,8 +32,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads, "
-            f"Python {platform.python_version()}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores (load average {load:.1f} at the end), torch {torch.__version__} with "
+            f"{torch.get_num_threads()} threads, Python {platform.python_version()}")
 
 
 def print_table(title: str, columns: list[str], rows: list[tuple]) -> None:

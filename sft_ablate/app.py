@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from sft_ablate.cli import CONF_DIR, config_groups, quote_group_values, register
 from sft_ablate.config import to_config
 from sft_ablate.errors import SftAblateError
+from sft_ablate.preflight import check_before_run, check_outputs_writable
 from sft_ablate.record import completed_results, config_hash
 
 log = logging.getLogger("sft_ablate")
@@ -30,6 +32,7 @@ def task(cfg: DictConfig) -> dict:
     try:
         config = to_config(cfg)
         run_config = dataclasses.asdict(config)  # validated and resolved, every default spelled out
+        check_before_run(config, run_config, run_dir)  # paths, disk space: before minutes are spent
         done = completed_results(run_dir, config_hash(run_config))
         if done is not None:  # a rerun of a sweep: this exact run is already complete
             log.info("skipped: %s already holds this run, complete (config_hash %s)", run_dir, done["config_hash"])
@@ -45,10 +48,24 @@ def task(cfg: DictConfig) -> dict:
             raise  # the sweeper records the failure and goes on with the other jobs
         log.error("%s", err)
         sys.exit(2)
+    except KeyboardInterrupt as err:  # Ctrl-C: results.json says "interrupted"; training saved a checkpoint
+        log.error("interrupted (%s); rerun the same command to resume", err or "Ctrl-C")
+        sys.exit(130)
     return results
 
 
 def main() -> None:
+    try:  # before Hydra, which would fail on an unwritable dir with a bare traceback
+        check_outputs_writable(sys.argv[1:], CONF_DIR)
+    except SftAblateError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    # `kill` (SIGTERM) stops a run like Ctrl-C: results.json says "interrupted" (training also saves a checkpoint).
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.argv = [sys.argv[0], *quote_group_values(sys.argv[1:], config_groups())]
     register()
     task()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")

@@ -340,6 +340,7 @@ class TrackingConfig:
 class PathsConfig:
     # Shared by every run: converted models, trained tiny tokenizers, tokenized data.
     cache_dir: str = "${oc.env:SFT_ABLATE_CACHE,${oc.env:HOME}/.cache/sft-ablate}"
+    min_free_gb: float = 1.0  # a run refuses to start with less free disk under its run dir or the cache
 
 
 @dataclass

@@ -3,9 +3,13 @@ ratio, each source's share picked at the configured diversity level -> diversity
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from sft_ablate import diversity
+from sft_ablate.cache import content_key, file_fingerprint
 from sft_ablate.config import Config, DiversityConfig
 from sft_ablate.embeddings import embed_texts
 from sft_ablate.errors import DataError
@@ -36,7 +41,57 @@ class PreparedData:
     drawn: dict[str, list[int]] = field(default_factory=dict)  # indices into train_pools that make the train set
 
 
+# The modules whose code decides what the data stage returns: a change to any of them is a new cache key.
+DATA_CODE = ("data", "sources", "formats", "quality", "mixture", "diversity", "embeddings", "config")
+
+
 def prepare_data(config: Config) -> PreparedData:
+    """The data stage, cached by content: every run of a sweep over seeds, LoRA ranks or learning rates reads the
+    same mixture, so only the first one loads, filters, embeds and selects."""
+    key = data_cache_key(config)
+    cached = Path(config.paths.cache_dir).expanduser() / "data" / f"{key}.pkl" if key else None
+    if cached is not None and cached.exists():
+        try:
+            prepared = pickle.loads(cached.read_bytes())
+            log.info("data: unchanged sources and settings, read from the cache (%s); %d train rows",
+                     cached.name, len(prepared.train))
+            return prepared
+        except Exception as err:  # an entry from an incompatible version: rebuild it
+            log.warning("data cache entry %s unreadable (%s); preparing the data again", cached, err)
+    prepared = _prepare_data(config)
+    if cached is not None:
+        _write_bytes_atomic(cached, pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+    return prepared
+
+
+def data_cache_key(config: Config) -> str | None:
+    """Everything the data stage reads: its settings, the bytes of every input file and its own code. None (no
+    caching) when an input is not a local file we can fingerprint: a hub dataset, a length-filter tokenizer."""
+    if any(s.hf_dataset for s in config.data.sources.values()) or config.quality.length.tokenizer:
+        return None
+    files = [Path(s.path).expanduser() for s in config.data.sources.values()]
+    files += [Path(p.path).expanduser() for p in config.quality.decontaminate.eval_prompts]
+    if not all(f.is_file() for f in files[: len(config.data.sources)]):
+        return None  # a missing source: let the stage itself say so
+    code = [file_fingerprint(Path(__file__).with_name(f"{m}.py")) for m in DATA_CODE]
+    inputs = [(str(f), file_fingerprint(f) if f.is_file() else None) for f in files]
+    settings = [dataclasses.asdict(c) for c in (config.data, config.quality, config.diversity, config.mix)]
+    return content_key("data-v1", code, inputs, settings, config.seed)
+
+
+def _write_bytes_atomic(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _prepare_data(config: Config) -> PreparedData:
     data = config.data
     loaded = {name: load_source(name, source, data.on_bad_row) for name, source in data.sources.items()}
 

@@ -104,6 +104,14 @@ def load_model(config: Config, model_dir: str, device: str) -> LoadedModel:
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
             )
         model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+    except ValueError as err:
+        if "trust_remote_code" not in str(err):
+            raise
+        # transformers refuses to run a model's own Python code unless told to; so do we, by default.
+        raise ModelError(
+            f"model {model_dir!r} ships its own Python code (auto_map in its config.json), which runs only with "
+            "model.trust_remote_code=true; set that only if you trust the code"
+        ) from err
     except OSError as err:
         raise ModelError(
             f"cannot load model {model_dir!r}: {str(err).splitlines()[0]}. Offline? Hub ids need the Hugging Face "

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -111,11 +113,18 @@ class OptunaSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> Any:
         import optuna
 
-        space, fixed = self.search_space(arguments)
-        self.check_space(space, fixed)
-        self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        fresh = not self.sweep_dir.exists()
+        try:  # a bad search space or storage is the user's to fix: its message, exit 2, and no half-made sweep dir
+            space, fixed = self.search_space(arguments)
+            self.check_space(space, fixed)
+            self.sweep_dir.mkdir(parents=True, exist_ok=True)
+            study = self.load_study()
+        except ConfigError as err:
+            if fresh:
+                shutil.rmtree(self.sweep_dir, ignore_errors=True)
+            log.error("%s", err)
+            sys.exit(2)
         OmegaConf.save(self.config, self.sweep_dir / "multirun.yaml")
-        study = self.load_study()
         write_json_atomic(self.sweep_dir / STUDY_FILE, {
             "study_name": self.study_name, "storage": _masked(self.storage()), "objective": self.objective,
             "direction": self.direction, "n_trials": self.n_trials, "params": self.params,
@@ -248,7 +257,7 @@ class OptunaSweeper(Sweeper):
 
     def load_study(self):
         import optuna
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import ArgumentError, OperationalError
 
         url = self.storage()
         # SQLite: wait for a lock held by another worker instead of failing at once.
@@ -266,10 +275,12 @@ class OptunaSweeper(Sweeper):
                                             sampler=self.make_sampler(0), pruner=self.make_pruner(),
                                             load_if_exists=True)
                 break
-            except OperationalError:
+            except OperationalError as err:
                 if attempt == 2:
-                    raise
+                    raise _storage_error(url, err) from err
                 time.sleep(1 + attempt)
+            except (ArgumentError, ImportError) as err:  # not a SQLAlchemy URL, or its database driver is missing
+                raise _storage_error(url, err) from err
         if study.direction.name.lower() != self.direction:
             raise ConfigError(f"study {self.study_name!r} in {_masked(url)} was created to "
                               f"{study.direction.name.lower()}, this command says {self.direction}")
@@ -413,8 +424,18 @@ def _override(key: str, value: Any) -> str:
     return f"{key}={value!r}" if isinstance(value, float) else f"{key}={value}"
 
 
+def _storage_error(url: str, err: Exception) -> ConfigError:
+    return ConfigError(f"hydra.sweeper.storage {_masked(url)!r} cannot be opened ({type(err).__name__}: "
+                       f"{str(err).splitlines()[0]}); give a SQLAlchemy URL such as sqlite:////abs/path/optuna.db "
+                       "or postgresql://user@host/db, or leave it null for SQLite in the sweep dir")
+
+
 def _masked(url: str) -> str:
     """The storage URL without its password, fit for logs and files."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: it has no password field to find, so show only its scheme
+        return url.split(":", 1)[0] + ":..." if ":" in url else "<not a URL>"

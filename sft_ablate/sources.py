@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 # Fields that hold the conversation itself; other scalar fields are kept as metadata.
+# One row over this is a file that is not JSONL (a whole JSON array or a dump on one line) or a runaway row;
+# reading it whole could take all the memory, so it is read no further and reported as a bad row.
+MAX_ROW_BYTES = 16 * 2**20
 CONTENT_FIELDS = {"messages", "conversations", "instruction", "input", "output", "prompt", "completion", "system"}
 
 
@@ -114,8 +117,14 @@ def read_file_rows(path: Path) -> Iterator[tuple[str, Any]]:
 
 def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
     with path.open("rb") as f:
-        for line_no, raw in enumerate(f, start=1):
+        for line_no, raw in enumerate(iter(lambda: f.readline(MAX_ROW_BYTES + 1), b""), start=1):
             origin = f"{path}:{line_no}"
+            if len(raw) > MAX_ROW_BYTES:
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the line in bounded reads
+                    raw = f.readline(MAX_ROW_BYTES)
+                yield origin, RowProblem(f"row is longer than {MAX_ROW_BYTES // 2**20} MiB, the limit for one row "
+                                         "(is this file JSONL, one row per line?)")
+                continue
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
@@ -124,7 +133,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
             if not text.strip():
                 continue
             try:
-                yield origin, json.loads(text)
+                yield origin, json.loads(text.rstrip("\r\n"))  # so that an error at the end names its column
             except json.JSONDecodeError as err:
                 yield origin, RowProblem(f"malformed JSON: {err.msg} at column {err.colno}")
 

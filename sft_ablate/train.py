@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,9 +112,15 @@ def train(trainer: SFTTrainer, run_dir: Path) -> TrainResult:
         log.info("resuming from %s", resume)
     # Read now: by the end of training, save_total_limit may have rotated that checkpoint away.
     tokens_before = 0 if resume is None else _tokens_at(resume)
+    stop = StopOnInterrupt()
+    trainer.add_callback(stop)
     start = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=resume)
+    with stop.catching_stop_signals():
+        output = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
+    if stop.requested:  # the step finished and a checkpoint was saved; the run is recorded as interrupted
+        raise KeyboardInterrupt(f"interrupted at step {trainer.state.global_step}, checkpoint saved in "
+                                f"{run_dir / 'checkpoints'}")
     tokens = trainer.state.num_input_tokens_seen - tokens_before
     return TrainResult(
         train_loss=float(output.training_loss),
@@ -121,6 +131,42 @@ def train(trainer: SFTTrainer, run_dir: Path) -> TrainResult:
         resumed_from=resume,
         log_history=list(trainer.state.log_history),
     )
+
+
+class StopOnInterrupt(TrainerCallback):
+    """Ctrl-C (SIGINT) or `kill` (SIGTERM, also what SLURM sends before preempting) during training: finish the
+    step, save a checkpoint, then stop, so that rerunning the same command resumes from this step instead of the
+    last periodic checkpoint. A second signal stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    @contextmanager
+    def catching_stop_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():  # signals only reach the main thread
+            yield
+            return
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+        def request(signum, frame):
+            if self.requested:
+                raise KeyboardInterrupt("second stop signal: stopped without saving")
+            self.requested = True
+            log.warning("%s: saving a checkpoint after this step, then stopping (again to stop at once)",
+                        signal.Signals(signum).name)
+
+        for s in previous:
+            signal.signal(s, request)
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.requested:
+            control.should_save = True
+            control.should_training_stop = True
 
 
 def last_complete_checkpoint(checkpoints: Path) -> str | None:
