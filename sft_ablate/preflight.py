@@ -44,8 +44,8 @@ def outputs_root(argv: list[str], conf_dir: Path) -> Path:
     if values:
         value = values[-1].strip("'\"")
     else:
-        hydra = OmegaConf.load(conf_dir / "config.yaml").hydra
-        value = str(hydra.sweep.dir if sweep else hydra.run.dir)
+        hydra = OmegaConf.to_container(OmegaConf.load(conf_dir / "config.yaml").hydra, resolve=False)  # ${now:} is Hydra's
+        value = str(hydra["sweep"]["dir"] if sweep else hydra["run"]["dir"])
     fixed = value.split("${", 1)[0]  # interpolations such as ${now:...} resolve later; the prefix does not change
     return Path(fixed or ".").expanduser().absolute()
 

@@ -218,3 +218,15 @@ def test_readme_table_lists_every_case():
     counted = {k: v for k, v in table.items() if k not in errors}
     assert set(counted) == {"unparseable judge output"}  # the one row that is not an error (see test_synth.py)
     assert {k: v for k, v in table.items() if k in errors} == errors
+
+
+@pytest.mark.parametrize("argv, expected", [
+    ([], "outputs/runs"), (["-m", "mix=30_70,50_50"], "outputs/multirun"),
+    (["hydra.run.dir=elsewhere/run_${now:%H}"], "elsewhere/run_"), (["-m", "hydra.sweep.dir=/tmp/x"], "/tmp/x"),
+])
+def test_preflight_finds_the_outputs_dir_without_resolving_hydras_interpolations(argv, expected):
+    """The default run and sweep dirs hold ${now:...}, which only Hydra can resolve: the check must not try."""
+    from sft_ablate.cli import CONF_DIR
+    from sft_ablate.preflight import outputs_root
+
+    assert str(outputs_root(argv, CONF_DIR)).endswith(expected)
