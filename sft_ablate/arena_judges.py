@@ -73,9 +73,10 @@ def make_judge(judge: JudgeConfig, cache_dir: Path) -> ReferenceJudge | LLMJudge
 
 # ---- reference --------------------------------------------------------------------------------------------
 
-# "#### 42" (GSM8K's own marker) first; otherwise the last number in the text. Commas in 1,234 are digits.
+# "#### 42" (GSM8K's own marker) first; otherwise the last number in the text. Commas in 1,234 are digits;
+# exponents and digits inside words ("m^2", "H2O") are not numbers.
 _MARKED = re.compile(r"####\s*\$?(-?[\d,]*\.?\d+)")
-_NUMBER = re.compile(r"-?\d[\d,]*\.?\d*|-?\.\d+")
+_NUMBER = re.compile(r"(?<![\w^.])-?\d[\d,]*\.?\d*")
 
 
 def final_number(text: str) -> float | None:
