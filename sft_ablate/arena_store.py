@@ -203,15 +203,3 @@ class ArenaStore:
             "FROM battles b LEFT JOIN judgments j1 ON j1.key = b.key_ab LEFT JOIN judgments j2 ON j2.key = b.key_ba "
             "WHERE b.judge = ? ORDER BY b.rowid", (judge,)).fetchall()
         return [StoredBattle(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7])) for r in rows]
-
-    def pending_judgments(self, judge: str) -> list[tuple[str, str, str, int, bool]]:
-        """(model_a, model_b, prompt_key, seed, swapped) of scheduled judgments with no verdict row yet."""
-        rows = self.db.execute(
-            "SELECT b.model_a, b.model_b, b.prompt_key, b.seed, b.key_ab, b.key_ba FROM battles b WHERE b.judge = ?",
-            (judge,)).fetchall()
-        done = self.judged([r[4] for r in rows] + [r[5] for r in rows])
-        pending = []
-        for a, b, key, seed, key_ab, key_ba in rows:
-            pending += [(a, b, key, seed, False)] if key_ab not in done else []
-            pending += [(a, b, key, seed, True)] if key_ba not in done else []
-        return pending
