@@ -121,10 +121,10 @@ def load_local_backend(spec: BackendConfig, cache_dir: Path, tiny_texts: list[st
     model_cfg = local_model_config(spec.model)
     model_dir = base_model_dir(model_cfg, cache_dir, tiny_texts)
     return LocalBackend(model_cfg.name, {"model": model_cfg.name, "dir": model_dir}, spec.batch_size,
-                        load=lambda: _load_weights(model_cfg, model_dir, spec.model))
+                        load=lambda: load_weights(model_cfg, model_dir, spec.model))
 
 
-def _load_weights(model_cfg: ModelConfig, model_dir: str, what: str) -> tuple[Any, Any]:
+def load_weights(model_cfg: ModelConfig, model_dir: str, what: str) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -355,6 +355,8 @@ class Config:
     quality: QualityConfig = field(default_factory=QualityConfig)
     diversity: DiversityConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
+    arena: ArenaConfig = MISSING  # defined below, beside the backends it shares with synth
+    judge: JudgeConfig = MISSING
     seed: int = 0
     study: str = "default"  # groups the runs of one ablation study (W&B group, report)
 
@@ -561,3 +563,58 @@ class SynthAppConfig:
 
     synth: SynthConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
+
+
+# ---- The Elo arena (sft_ablate/arena.py): pairwise battles between the base model and the runs ----
+
+JUDGE_KINDS = ("reference", "llm")
+
+
+@dataclass
+class ArenaConfig:
+    """Which prompts every model answers, and whom a run battles, in the store shared by an outputs root."""
+
+    enabled: bool = True
+    prompts: str = MISSING  # .jsonl with `turns` (a list of user turns) and optionally `reference`, `answer`, `id`
+    references: Optional[str] = None  # MT-Bench style reference answers (question_id, choices[0].turns); null: none
+    max_prompts: Optional[int] = 8  # the first N prompts of the file; null: all
+    turns: int = 1  # user turns answered: 1, or 2 (the follow-up question too; the last answer is judged)
+    seeds: list[int] = field(default_factory=lambda: [0])  # each model answers each prompt once per seed
+    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96, temperature=0.7, top_p=0.9))
+    batch_size: int = 8
+    opponents: int = 2  # earlier runs each new run battles besides the base model (sampled, seeded): cost stays linear
+    store: Optional[str] = None  # the SQLite store; null: arena.sqlite in the run dir's parent (a multirun's sweep dir)
+    bootstrap_rounds: int = 1000
+    seed: int = 0  # the opponent draw and the bootstrap
+
+    def __post_init__(self) -> None:
+        if self.max_prompts is not None and self.max_prompts < 1:
+            raise ConfigError(f"arena.max_prompts must be positive or null, got {self.max_prompts}")
+        if self.turns not in (1, 2):
+            raise ConfigError(f"arena.turns must be 1 or 2, got {self.turns}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"arena.seeds must be a non-empty list of distinct seeds, got {self.seeds}")
+        if self.opponents < 0 or self.batch_size < 1 or self.bootstrap_rounds < 10:
+            raise ConfigError("arena.opponents must be >= 0, arena.batch_size >= 1 and arena.bootstrap_rounds >= 10")
+
+
+@dataclass
+class JudgeConfig:
+    """Who decides a battle: `reference` (offline, deterministic) or `llm` (a pairwise LLM-as-judge)."""
+
+    name: str = MISSING  # label in results and the leaderboard
+    kind: str = "reference"  # reference | llm
+    # reference: correctness where the prompt has a verifiable answer, else similarity to the reference answer
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    margin: float = 0.02  # cosine-similarity difference within which a battle is a tie
+    # llm: a local model option or an OpenAI-compatible endpoint, answering [[A]], [[B]] or [[C]]
+    backend: Optional[BackendConfig] = None
+    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=32, temperature=0.0))
+
+    def __post_init__(self) -> None:
+        if self.kind not in JUDGE_KINDS:
+            raise ConfigError(f"judge.kind must be one of {', '.join(JUDGE_KINDS)}, got {self.kind!r}")
+        if self.kind == "llm" and self.backend is None:
+            raise ConfigError("judge.kind=llm needs judge.backend (kind: local or openai, model: ...)")
+        if not 0 <= self.margin < 1:
+            raise ConfigError(f"judge.margin must be in [0, 1), got {self.margin}")

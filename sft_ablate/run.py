@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from transformers import set_seed
 
+from sft_ablate.arena import load_prompts, run_arena
 from sft_ablate.benchmark_tasks import resolve_benchmarks
 from sft_ablate.benchmarks import base_benchmark_scores, record_benchmarks, score_benchmarks
 from sft_ablate.cache import content_key
@@ -35,6 +36,8 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
     set_seed(config.seed)  # before the model is built: LoRA's initial weights draw from it
     cache_dir = Path(config.paths.cache_dir).expanduser()
     benchmarks = resolve_benchmarks(config.eval, cache_dir)  # a bad task, file or row, or no hub: fail before anything runs
+    if config.arena.enabled:
+        load_prompts(config.arena, config.judge)  # likewise a bad arena prompt file
     run_factors = factors(config)
     record = RunRecord(
         run_dir, config_hash=config_hash(run_config), factors=run_factors, config=run_config, environment=environment()
@@ -107,6 +110,14 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
                 scores = score_benchmarks(loaded.model, tok, benchmarks, config.eval, loaded.device)
                 record_benchmarks(record, tracker, run_dir, benchmarks, scores, base_scores)
+        if config.arena.enabled:
+            with record.stage("arena"):  # after eval: the trained model answers, then battles the pool
+                arena = run_arena(config, loaded, run_dir, run_factors, cache_dir)
+                if arena["elo"] is not None:
+                    record.update("metrics", {"elo": arena["elo"]})
+                record.update("arena", arena["arena"])
+                board = arena["arena"]["leaderboard"]
+                tracker.table("arena/leaderboard", list(board[0]) if board else [], [list(r.values()) for r in board])
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"

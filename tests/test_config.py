@@ -11,7 +11,7 @@ from sft_ablate.errors import ConfigError, EnvironmentProblem
 from sft_ablate.models import check_environment
 from tests.conftest import compose_config
 
-GROUPS = ["mix", "model", "lora", "train", "eval", "tracking", "data", "quality", "diversity"]
+GROUPS = ["mix", "model", "lora", "train", "eval", "tracking", "data", "quality", "diversity", "arena", "judge"]
 
 
 @pytest.mark.parametrize(

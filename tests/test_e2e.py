@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from sft_ablate.cli import PROJECT_ROOT
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -78,6 +82,17 @@ def test_multirun_over_two_mixes(tmp_path, cache_dir):
     rows = {results(r)["config"]["mix"]["name"]: results(r)["data"]["sources"] for r in runs}
     assert {k: (v["synthetic"]["rows"], v["human"]["rows"]) for k, v in rows.items()} == {
         "30_70": (24, 56), "50_50": (40, 40)}
+    # The arena: one pool for the sweep (base + both runs), a rating with a CI in each results.json.
+    for r in runs:
+        elo = results(r)["metrics"]["elo"]
+        assert elo["ci_low"] <= elo["rating"] <= elo["ci_high"] and 0 <= elo["win_rate_vs_base"] <= 1
+        assert results(r)["arena"]["swap_agreement"] == 1.0  # the reference judge has no position bias
+    assert results(runs[1])["arena"]["opponents"] == [runs[0].name]  # the second run also battles the first
+    leaderboard = subprocess.run([sys.executable, "-m", "sft_ablate.arena", str(sweep)], capture_output=True, text=True,
+                                 cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, timeout=300)
+    assert leaderboard.returncode == 0, leaderboard.stderr[-3000:]
+    assert "judge calls made: 0" in leaderboard.stdout and "base/tiny" in leaderboard.stdout
+    assert all(r.name in leaderboard.stdout for r in runs) and (sweep / "arena_leaderboard.png").exists()
 
 
 def test_invalid_config_fails_fast_and_leaves_nothing(tmp_path):
