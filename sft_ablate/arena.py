@@ -143,8 +143,15 @@ def local_generator(model: Any, tokenizer: Any, batch_size: int) -> Generate:
 
 
 @contextmanager
-def base_generator(config: Any, loaded: Any) -> Iterator[Generate]:
-    """The base model's answers: with LoRA, the adapter switched off; after full fine-tuning, its weights reloaded."""
+def base_generator(config: Any, loaded: Any, cache_dir: Path) -> Iterator[Generate]:
+    """The base model's answers: from arena.base_backend if set; else with LoRA, the adapter switched off; after
+    full fine-tuning, its weights reloaded."""
+    if config.arena.base_backend is not None:
+        from sft_ablate.backends import make_backend
+
+        backend = make_backend(config.arena.base_backend, cache_dir)
+        yield lambda conversations, sampling: backend.generate(conversations, sampling)
+        return
     if config.lora.enabled:
         with loaded.model.disable_adapter():
             yield local_generator(loaded.model, loaded.tokenizer, config.arena.batch_size)
@@ -309,23 +316,29 @@ def run_arena(config: Any, loaded: Any, run_dir: Path, run_factors: dict[str, An
     with ArenaStore(path) as store:
         store.add_judge(jhash, asdict(judge))
         store.add_prompts({p.key: p.record() for p in prompts})
-        base = base_model_id(store, config.model.name, loaded.base_dir)
-        store.add_model(base, "base", {"model": config.model.name, "base_dir": loaded.base_dir})
+        base_spec = arena.base_backend
+        base_name, base_dir = ((config.model.name, loaded.base_dir) if base_spec is None
+                               else (base_spec.model, f"{base_spec.kind}:{base_spec.base_url or base_spec.model}"))
+        base = base_model_id(store, base_name, base_dir)
+        store.add_model(base, "base", {"model": base_name, "base_dir": base_dir})
         me = run_model_id(path, run_dir)
         store.add_model(me, "run", {"run_dir": str(run_dir.resolve()), "factors": run_factors})
 
         # Answers already in the store are kept: the base answers once per pool, a resumed run not again.
-        for model, generator in ((base, lambda: base_generator(config, loaded)),
+        for model, generator in ((base, lambda: base_generator(config, loaded, cache_dir)),
                                  (me, lambda: nullcontext(local_generator(loaded.model, loaded.tokenizer, arena.batch_size)))):
             have = store.generations(model)
             todo = [p for p in prompts if any((model, p.key, s) not in have for s in arena.seeds)]
             if todo:
+                log.info("arena: %s answers %d prompts x %d seeds", model, len(todo), len(arena.seeds))
                 with generator() as generate:
                     answers = answer_prompts(generate, todo, arena.seeds, arena.sampling)
                 store.add_generations((model, key, seed, a) for key, seed, a in answers)
 
         opponents = pick_opponents(store, me, wanted, arena.opponents, arena.seed)
         fixtures = [(me, other, key, seed) for other in [base, *opponents] for key, seed in wanted]
+        log.info("arena: %d battles against %s, judge %s (judged ones come from the store)",
+                 len(fixtures), ", ".join([base, *opponents]), judge.name)
         calls = play(store, judge, cache_dir, fixtures)
         board = leaderboard(store, jhash, base, arena.bootstrap_rounds, arena.seed)
         models = store.models()

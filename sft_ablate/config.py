@@ -584,6 +584,9 @@ class ArenaConfig:
     batch_size: int = 8
     opponents: int = 2  # earlier runs each new run battles besides the base model (sampled, seeded): cost stays linear
     store: Optional[str] = None  # the SQLite store; null: arena.sqlite in the run dir's parent (a multirun's sweep dir)
+    # The base model's answers from another generator, e.g. the base served by vLLM or an OpenAI-compatible
+    # endpoint ({kind: openai, model: NAME, base_url: URL}); null: the base weights in this process.
+    base_backend: Optional[BackendConfig] = None
     bootstrap_rounds: int = 1000
     seed: int = 0  # the opponent draw and the bootstrap
 

@@ -190,3 +190,22 @@ def test_arena_config_is_checked():
         compose_config(["arena.turns=3"])
     with pytest.raises(ConfigError, match="judge.kind=llm needs judge.backend"):
         compose_config(["judge=llm", "judge.backend=null"])
+
+
+@pytest.mark.slow  # a tiny run end to end
+def test_base_answers_can_come_from_an_openai_compatible_endpoint(tmp_path, cache_dir):
+    """arena.base_backend: the base model served elsewhere (vLLM, an API) answers; the run's model is ours."""
+    from tests.conftest import run_cli
+
+    with ChatServer(responder=lambda body: "The served base model says hello.") as server:
+        backend = f"{{kind: openai, model: served-base, base_url: '{server.base_url}', max_retries: 0}}"
+        proc = run_cli(["model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4", "train.max_steps=2",
+                        "eval.num_generations=1", "eval.base_model=false", "arena.max_prompts=4",
+                        f"arena.base_backend={backend}", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert server.requests == 4  # one answer per arena prompt
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["arena"]["base_model"] == "base/served-base" and results["metrics"]["elo"]["rating"] is not None
+    with ArenaStore(tmp_path / "arena.sqlite") as store:
+        answers = list(store.generations("base/served-base").values())
+    assert len(answers) == 4 and all(a == ["The served base model says hello."] for a in answers)
