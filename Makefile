@@ -34,7 +34,16 @@ bench: $(STAMP)  ## performance benchmarks (not tests), appended to BENCHMARKS.m
 	$(PY) -m bench.bench_runs $(BENCH_RUNS)
 	$(PY) -m bench.bench_train
 
+lint: $(STAMP)  ## ruff (lint + format check) and the import-layer contract (pyproject.toml [tool.importlinter])
+	$(VENV)/bin/ruff check sft_ablate tests bench scripts
+	$(VENV)/bin/ruff format --check sft_ablate tests bench scripts
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix sft_ablate tests bench scripts
+	$(VENV)/bin/ruff format sft_ablate tests bench scripts
+
 clean:  ## remove run outputs (not the model cache in ~/.cache/sft-ablate)
 	rm -rf outputs/runs outputs/multirun outputs/sweeps
 
-.PHONY: help setup demo test test-fast bench clean
+.PHONY: help setup demo test test-fast lint format bench clean

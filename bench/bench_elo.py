@@ -42,8 +42,12 @@ def main() -> None:
     one_by_one = (time.perf_counter() - start) * 10  # 100 rounds -> 1000
 
     rows = [
-        ("Bradley-Terry + 1000 bootstraps, 10k battles, 8 models (stacked fit)", f"{stacked:.2f} s", "<= 2 s",
-         "met" if stacked <= 2 else "MISSED"),
+        (
+            "Bradley-Terry + 1000 bootstraps, 10k battles, 8 models (stacked fit)",
+            f"{stacked:.2f} s",
+            "<= 2 s",
+            "met" if stacked <= 2 else "MISSED",
+        ),
         ("baseline: one fit per bootstrap round (100 rounds x 10)", f"{one_by_one:.2f} s", "", ""),
         ("ratio baseline / ours", f"{one_by_one / stacked:.1f}x", "", ""),
     ]

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 from bench.common import append_benchmarks, print_table, set_threads
-from sft_ablate.cli import compose_config
-from sft_ablate.data import prepare_data
-from sft_ablate.generation import Sampling, generate_local
-from sft_ablate.models import base_model_dir, load_model
+from sft_ablate.data.prepare import prepare_data
+from sft_ablate.generation.local import Sampling, generate_local
+from sft_ablate.launch.hydra_setup import compose_config
+from sft_ablate.training.models import base_model_dir, load_model
 
 
 def prompts_per_second(loaded, conversations, sampling: Sampling, batch_size: int) -> tuple[float, list[str]]:
@@ -43,10 +43,27 @@ def measure(model: str, n_prompts: int, batch_size: int, max_new_tokens: int) ->
     ratio = max(batched) / max(single)
     label = f"{model} ({loaded.params / 1e6:.1f}M), {n_prompts} prompts, {max_new_tokens} new tokens"
     return [
-        (f"{label}: batched (batch_size={batch_size})", f"{max(batched):.2f} prompts/s", f"runs: {', '.join(f'{x:.2f}' for x in batched)}", "", ""),
-        (f"{label}: one prompt at a time", f"{max(single):.2f} prompts/s", f"runs: {', '.join(f'{x:.2f}' for x in single)}", "", ""),
-        (f"{model}: ratio batched / one at a time", f"{ratio:.1f}x", f"{same}/{n_prompts} greedy answers identical",
-         ">= 4x", "met" if ratio >= 4 else "MISSED"),
+        (
+            f"{label}: batched (batch_size={batch_size})",
+            f"{max(batched):.2f} prompts/s",
+            f"runs: {', '.join(f'{x:.2f}' for x in batched)}",
+            "",
+            "",
+        ),
+        (
+            f"{label}: one prompt at a time",
+            f"{max(single):.2f} prompts/s",
+            f"runs: {', '.join(f'{x:.2f}' for x in single)}",
+            "",
+            "",
+        ),
+        (
+            f"{model}: ratio batched / one at a time",
+            f"{ratio:.1f}x",
+            f"{same}/{n_prompts} greedy answers identical",
+            ">= 4x",
+            "met" if ratio >= 4 else "MISSED",
+        ),
     ]
 
 

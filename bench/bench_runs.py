@@ -34,8 +34,7 @@ def run(args: list[str], run_dir: Path, cache_dir: Path | None = None) -> tuple[
         env["SFT_ABLATE_CACHE"] = str(cache_dir)
     start = time.perf_counter()
     command = [sys.executable, "-m", "sft_ablate", *args, f"train.threads={THREADS}", f"hydra.run.dir={run_dir}"]
-    proc = subprocess.run(command, cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -54,8 +53,20 @@ def data_cache(work: Path) -> list[tuple]:
     ratio = data_seconds(second) / data_seconds(first)
     t1, t2 = first["timings"], second["timings"]
     return [
-        ("first run, empty cache: data + tokenize", f"{data_seconds(first):.2f} s", f"data {t1['data']:.2f} s, tokenize {t1['tokenize']:.2f} s", "", ""),
-        ("second run, unchanged mixture: data + tokenize", f"{data_seconds(second):.2f} s", f"data {t2['data']:.2f} s, tokenize {t2['tokenize']:.2f} s", "", ""),
+        (
+            "first run, empty cache: data + tokenize",
+            f"{data_seconds(first):.2f} s",
+            f"data {t1['data']:.2f} s, tokenize {t1['tokenize']:.2f} s",
+            "",
+            "",
+        ),
+        (
+            "second run, unchanged mixture: data + tokenize",
+            f"{data_seconds(second):.2f} s",
+            f"data {t2['data']:.2f} s, tokenize {t2['tokenize']:.2f} s",
+            "",
+            "",
+        ),
         ("ratio second / first", f"{100 * ratio:.1f}%", "", "<= 5%", "met" if ratio <= 0.05 else "MISSED"),
     ]
 

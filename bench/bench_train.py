@@ -23,11 +23,11 @@ from transformers import set_seed
 from trl import SFTConfig, SFTTrainer
 
 from bench.common import append_benchmarks, print_table, set_threads
-from sft_ablate.cli import compose_config
-from sft_ablate.data import prepare_data
-from sft_ablate.models import base_model_dir, load_model
-from sft_ablate.tokenization import tokenize_examples
-from sft_ablate.train import build_trainer, train
+from sft_ablate.data.prepare import prepare_data
+from sft_ablate.data.tokenization import tokenize_examples
+from sft_ablate.launch.hydra_setup import compose_config
+from sft_ablate.training.models import base_model_dir, load_model
+from sft_ablate.training.trainer import build_trainer, train
 
 # ~10M parameters: the tiny model's shape, wider and deeper.
 TEN_M = ["model.tiny.hidden_size=320", "model.tiny.intermediate_size=864", "model.tiny.num_layers=8", "model.tiny.num_heads=5"]
@@ -62,12 +62,27 @@ def plain_trl(config, model_dir, dataset) -> float:
     t = config.train
     with tempfile.TemporaryDirectory() as out:
         args = SFTConfig(
-            output_dir=out, max_steps=t.max_steps, per_device_train_batch_size=t.batch_size,
-            gradient_accumulation_steps=t.grad_accum, learning_rate=t.learning_rate, lr_scheduler_type=t.lr_scheduler,
-            warmup_steps=t.warmup, max_length=t.max_length, packing=t.packing, packing_strategy="bfd", bf16=False,
-            activation_checkpointing=False, use_cpu=True, seed=config.seed, data_seed=config.seed,
-            logging_steps=t.logging_steps, save_strategy="steps", save_steps=t.save_steps, report_to="none",
-            dataloader_num_workers=0, include_num_input_tokens_seen="non_padding",
+            output_dir=out,
+            max_steps=t.max_steps,
+            per_device_train_batch_size=t.batch_size,
+            gradient_accumulation_steps=t.grad_accum,
+            learning_rate=t.learning_rate,
+            lr_scheduler_type=t.lr_scheduler,
+            warmup_steps=t.warmup,
+            max_length=t.max_length,
+            packing=t.packing,
+            packing_strategy="bfd",
+            bf16=False,
+            activation_checkpointing=False,
+            use_cpu=True,
+            seed=config.seed,
+            data_seed=config.seed,
+            logging_steps=t.logging_steps,
+            save_strategy="steps",
+            save_steps=t.save_steps,
+            report_to="none",
+            dataloader_num_workers=0,
+            include_num_input_tokens_seen="non_padding",
         )
         trainer = SFTTrainer(model=loaded.model, args=args, train_dataset=dataset, processing_class=loaded.tokenizer)
         start = time.perf_counter()
@@ -102,10 +117,20 @@ def compare(label: str, overrides: list[str], steps: int, repeats: int) -> tuple
             plain_runs.append(plain_trl(config, model_dir, dataset))
     ratio = max(our_runs) / max(plain_runs)
     rows = [
-        (f"{label} ({params / 1e6:.1f}M params): sft-ablate training stage", f"{max(our_runs):,.0f} tokens/s",
-         f"runs: {', '.join(f'{x:,.0f}' for x in our_runs)}", "", ""),
-        (f"{label}: plain TRL SFTTrainer script", f"{max(plain_runs):,.0f} tokens/s",
-         f"runs: {', '.join(f'{x:,.0f}' for x in plain_runs)}", "", ""),
+        (
+            f"{label} ({params / 1e6:.1f}M params): sft-ablate training stage",
+            f"{max(our_runs):,.0f} tokens/s",
+            f"runs: {', '.join(f'{x:,.0f}' for x in our_runs)}",
+            "",
+            "",
+        ),
+        (
+            f"{label}: plain TRL SFTTrainer script",
+            f"{max(plain_runs):,.0f} tokens/s",
+            f"runs: {', '.join(f'{x:,.0f}' for x in plain_runs)}",
+            "",
+            "",
+        ),
         (f"{label}: ratio ours / plain TRL", f"{ratio:.3f}x", "", ">= 0.97x", "met" if ratio >= 0.97 else "MISSED"),
     ]
     return rows, max(our_runs), params
@@ -115,14 +140,32 @@ def packing(steps: int, repeats: int) -> list[tuple]:
     runs: dict[bool, list[float]] = {True: [], False: []}
     configs = {p: setup([f"train.max_steps={steps}", "train.save_steps=100000", f"train.packing={p}"]) for p in runs}
     for repeat in range(repeats):
-        for packed in ([True, False] if repeat % 2 == 0 else [False, True]):
+        for packed in [True, False] if repeat % 2 == 0 else [False, True]:
             runs[packed].append(ours(*configs[packed])[0])
     ratio = max(runs[True]) / max(runs[False])
     batch = configs[True][0].train.batch_size
     return [
-        (f"tiny, batch {batch}: bfd packing", f"{max(runs[True]):,.0f} tokens/s", f"runs: {', '.join(f'{x:,.0f}' for x in runs[True])}", "", ""),
-        (f"tiny, batch {batch}: no packing (padded batches)", f"{max(runs[False]):,.0f} tokens/s", f"runs: {', '.join(f'{x:,.0f}' for x in runs[False])}", "", ""),
-        ("packing: ratio bfd / none", f"{ratio:.2f}x", "non-padding tokens/s, bundled mixed-length rows", ">= 1.3x", "met" if ratio >= 1.3 else "MISSED"),
+        (
+            f"tiny, batch {batch}: bfd packing",
+            f"{max(runs[True]):,.0f} tokens/s",
+            f"runs: {', '.join(f'{x:,.0f}' for x in runs[True])}",
+            "",
+            "",
+        ),
+        (
+            f"tiny, batch {batch}: no packing (padded batches)",
+            f"{max(runs[False]):,.0f} tokens/s",
+            f"runs: {', '.join(f'{x:,.0f}' for x in runs[False])}",
+            "",
+            "",
+        ),
+        (
+            "packing: ratio bfd / none",
+            f"{ratio:.2f}x",
+            "non-padding tokens/s, bundled mixed-length rows",
+            ">= 1.3x",
+            "met" if ratio >= 1.3 else "MISSED",
+        ),
     ]
 
 
@@ -149,8 +192,13 @@ def main() -> None:
     mfu = achieved / peak
     rows += [
         (f"matmul peak (float32 1024x1024, {torch.get_num_threads()} thread(s))", f"{peak / 1e9:.1f} GFLOP/s", "", "", ""),
-        (f"MFU of the ~10M model: 6 x {ten_params / 1e6:.1f}M x {ten_tps:,.0f} tokens/s / peak",
-         f"{100 * mfu:.1f}% ({achieved / 1e9:.1f} GFLOP/s)", "", "report; aim >= 35%", "met" if mfu >= 0.35 else "below aim"),
+        (
+            f"MFU of the ~10M model: 6 x {ten_params / 1e6:.1f}M x {ten_tps:,.0f} tokens/s / peak",
+            f"{100 * mfu:.1f}% ({achieved / 1e9:.1f} GFLOP/s)",
+            "",
+            "report; aim >= 35%",
+            "met" if mfu >= 0.35 else "below aim",
+        ),
     ]
     print_table("Training throughput, packing, MFU", columns, rows)
     append_benchmarks("Training throughput, packing, MFU", columns, rows)

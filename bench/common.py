@@ -33,8 +33,10 @@ def machine() -> str:
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} cores (load average {load:.1f} at the end), torch {torch.__version__} with "
-            f"{torch.get_num_threads()} threads, Python {platform.python_version()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores (load average {load:.1f} at the end), torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads, Python {platform.python_version()}"
+    )
 
 
 def print_table(title: str, columns: list[str], rows: list[tuple]) -> None:
@@ -47,8 +49,12 @@ def print_table(title: str, columns: list[str], rows: list[tuple]) -> None:
 
 
 def append_benchmarks(title: str, columns: list[str], rows: list[tuple]) -> None:
-    lines = [f"\n## {title} ({time.strftime('%Y-%m-%d %H:%M')})\n", f"Machine: {machine()}\n",
-             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = [
+        f"\n## {title} ({time.strftime('%Y-%m-%d %H:%M')})\n",
+        f"Machine: {machine()}\n",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     if not BENCHMARKS_MD.exists():
         BENCHMARKS_MD.write_text("# Benchmarks\n\nAppended by `make bench` (scripts in bench/); newest last.\n")

@@ -1,20 +1,29 @@
-"""A content-addressed cache shared by all runs: converted models, tiny tokenizers, tokenized data.
+"""A content-addressed cache shared by all runs: converted models, tiny tokenizers, tokenized data, embeddings,
+base-model scores.
 
-Entries are directories written under a temporary name and renamed into place, so a run that is killed
-mid-write never leaves a half-built entry that a later run would trust.
+Entries are written under a temporary name and renamed into place (directories by ``building``, files by
+sft_ablate.io's atomic writers), so a run that is killed mid-write never leaves a half-built entry that a later
+run would trust.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
+
+from sft_ablate.io import read_json, write_bytes_atomic, write_json_atomic
+
+T = TypeVar("T")
 
 
 def content_key(*parts: Any) -> str:
@@ -29,6 +38,30 @@ def file_fingerprint(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def cached(path: Path, compute: Callable[[], T], load: Callable[[Path], T], save: Callable[[Path, T], None]) -> T:
+    """The value stored at ``path`` if a run made it before, else ``compute()``, stored there first. ``save``
+    must write atomically (sft_ablate.io), so that a killed writer never leaves an entry a reader would trust."""
+    if path.exists():
+        return load(path)
+    value = compute()
+    save(path, value)
+    return value
+
+
+def cached_json(path: Path, compute: Callable[[], T]) -> T:
+    return cached(path, compute, read_json, write_json_atomic)
+
+
+def cached_array(path: Path, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    return cached(path, compute, np.load, _save_array)
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 @contextmanager

@@ -1,113 +1,82 @@
-"""Command-line plumbing around Hydra: the `mix=50_50` fix, the sweeps/ group and our grid sweeper.
+"""The one wrapper every command runs in: `sft_ablate`, `.synth`, `.arena`, `.report`, `.data_report`.
 
-Hydra's override grammar reads `50_50` as the integer 5050 (Python-style digit grouping), so
-`mix=50_50` fails with "Config group override must be a string". We quote number-like values of
-config-group overrides before Hydra parses them: on the command line, in a sweep config's
-`hydra.sweeper.params`, and in the per-job overrides a sweep expands (choice() and glob() write
-their strings back unquoted).
+Each command gets the same behaviour at its edges:
+- exit 0 when done, 2 on bad input or a problem it can name (an SftAblateError, printed as one `error:` line),
+  130 when interrupted;
+- SIGTERM (`kill`, a scheduler's preemption) stops it like Ctrl-C, so a run's results.json says "interrupted"
+  and training saves a checkpoint;
+- its outputs dir is checked writable before any work (`check_writable`), since a read-only dir would otherwise
+  fail late, or inside Hydra with a bare traceback.
 """
 
 from __future__ import annotations
 
-import os
-import re
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra.core.config_store import ConfigStore
-from hydra.core.override_parser.types import Override
-from hydra.core.plugins import Plugins
-from omegaconf import OmegaConf
+from sft_ablate.errors import EnvironmentProblem, SftAblateError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = PROJECT_ROOT / "conf"
-SWEEPS_DIR = PROJECT_ROOT / "sweeps"
-SAMPLE_DATA_DIR = Path(__file__).resolve().parent / "sample_data"
+log = logging.getLogger("sft_ablate")
 
-_OVERRIDE = re.compile(r"^(?P<prefix>~|\+\+|\+)?(?P<key>[\w/.\-]+)(?P<package>@[\w.:\-]*)?=(?P<value>.*)$", re.S)
-# A bare 30_70 (not already inside quotes, not part of a longer word or a float).
-_NUMBER_LIKE = re.compile(r"(?<![\w.'\"])(\d+(?:_\d+)+)(?![\w.'\"])")
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
 
-def config_groups() -> set[str]:
-    groups = {p.relative_to(CONF_DIR).as_posix() for p in CONF_DIR.rglob("*") if p.is_dir()}
-    return groups | {"sweep"}
+def run_command(body: Callable[[], int | None]) -> int:
+    """Run a command's body with the shared signal handling and exit codes; returns the exit code."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return body() or EXIT_OK
+    except SftAblateError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt as err:
+        print(f"interrupted ({err or 'Ctrl-C'}); rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-def quote_group_values(overrides: list[str], groups: set[str]) -> list[str]:
-    """`mix=50_50` -> `mix='50_50'`, also inside sweeps: `mix=30_70,50_50`, `mix=choice(30_70,50_50)`."""
-    quoted = []
-    for override in overrides:
-        match = _OVERRIDE.match(override)
-        if match and match["key"] in groups:
-            override = override[: match.start("value")] + _NUMBER_LIKE.sub(r"'\1'", match["value"])
-        quoted.append(override)
-    return quoted
+@contextmanager
+def job_in(run_dir: Path, multirun: bool, resumable: bool = False) -> Iterator[None]:
+    """One job of a Hydra app. Bad input leaves nothing behind: a dir that held no results or checkpoints before
+    is removed (one that did is never touched), unless the job is ``resumable`` and got as far as writing its
+    results.json, which then says "failed" and holds what a rerun resumes from. In a multirun the error goes to the sweeper, which records it and
+    goes on with the other jobs; a single run logs it and exits 2. Hydra would print a traceback otherwise."""
+    fresh = not any((run_dir / name).exists() for name in ("results.json", "checkpoints"))
+    try:
+        yield
+    except SftAblateError as err:
+        if fresh and not (resumable and (run_dir / "results.json").exists()):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        if multirun:
+            raise
+        log.error("%s", err)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt as err:  # results.json says "interrupted"; training saved a checkpoint
+        log.error("interrupted (%s); rerun the same command to resume", err or "Ctrl-C")
+        sys.exit(EXIT_INTERRUPTED)
 
 
-class GridSweeper(BasicSweeper):
-    """Hydra's basic sweeper, with config-group values quoted before each parse (see module docstring)."""
-
-    def _parse_config(self) -> list[str]:
-        return quote_group_values(super()._parse_config(), config_groups())
-
-    @staticmethod
-    def split_arguments(overrides: list[Override], max_batch_size: int | None) -> list[list[list[str]]]:
-        groups = config_groups()
-        batches = BasicSweeper.split_arguments(overrides, max_batch_size)
-        return [[quote_group_values(job, groups) for job in batch] for batch in batches]
-
-
-def register() -> None:
-    """Everything Hydra must know before it composes: schema, resolvers, sweeps/ and our sweeper."""
-    from sft_ablate.config import register_schema
-    from sft_ablate.optuna_sweeper import OptunaSweeper, OptunaSweeperConf
-
-    register_schema()
-    OmegaConf.register_resolver("sample_data", sample_data_path, replace=True)
-    OmegaConf.register_resolver("shared_data", shared_data_path, replace=True)
-    store = ConfigStore.instance()
-    for path in sorted(SWEEPS_DIR.glob("*.yaml")):
-        store.store(group="sweep", name=path.stem, node=OmegaConf.load(path), package=_package_header(path), replace=True)
-    Plugins.instance().register(GridSweeper)
-    store.store(
-        group="hydra/sweeper",
-        name="grid",
-        node={"_target_": "sft_ablate.cli.GridSweeper", "max_batch_size": None, "params": None},
-        provider="sft_ablate",
-        replace=True,
-    )
-    Plugins.instance().register(OptunaSweeper)
-    store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="sft_ablate", replace=True)
+def check_writable(directory: Path, what: str, how_to_change: str) -> None:
+    """Create a file in directory (or in its nearest existing parent, which is where the dirs will be made)."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".sft-ablate-write-check-"):
+            pass
+    except OSError as err:
+        raise EnvironmentProblem(
+            f"the {what} {directory} cannot be written ({existing}: {err.strerror or err}); "
+            f"make it writable or choose another with {how_to_change}"
+        ) from err
 
 
-def sample_data_path(name: str) -> str:
-    """Data bundled with the package (sft_ablate/sample_data)."""
-    return str(SAMPLE_DATA_DIR / name)
-
-
-def shared_data_path(name: str) -> str:
-    """Public data beside the checkout (../shared/data), or where SFT_ABLATE_SHARED_DATA points."""
-    root = os.environ.get("SFT_ABLATE_SHARED_DATA", str(PROJECT_ROOT.parent / "shared" / "data"))
-    return str(Path(root) / name)
-
-
-def _package_header(path: Path) -> str:
-    """Sweeps change the whole config, so they default to `_global_`, as `# @package` would say."""
-    for line in path.read_text().splitlines()[:5]:
-        if line.startswith("# @package"):
-            return line.split("# @package", 1)[1].strip()
-    return "_global_"
-
-
-def compose_config(overrides: list[str]):
-    """The validated config for these overrides, composed as the CLI would (for tools that do not train)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from sft_ablate.config import to_config
-
-    register()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR)):
-        return to_config(compose(config_name="config", overrides=quote_group_values(overrides, config_groups())))
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")

@@ -12,7 +12,7 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -27,13 +27,13 @@ ROW_FORMATS = ("auto", "messages", "alpaca", "sharegpt", "prompt_completion", "s
 class SourceConfig:
     """One named data source: a local file or a Hugging Face dataset id."""
 
-    path: Optional[str] = None  # local .jsonl/.json/.parquet/.csv
-    hf_dataset: Optional[str] = None  # e.g. "HuggingFaceH4/no_robots" (needs the hub)
-    hf_subset: Optional[str] = None
+    path: str | None = None  # local .jsonl/.json/.parquet/.csv
+    hf_dataset: str | None = None  # e.g. "HuggingFaceH4/no_robots" (needs the hub)
+    hf_subset: str | None = None
     split: str = "train"  # only for hf_dataset
     format: str = "auto"  # one of ROW_FORMATS; auto detects per row
     kind: str = "human"  # "human" or "synthetic": what the mix fractions talk about
-    max_rows: Optional[int] = None  # read at most this many rows (after validation)
+    max_rows: int | None = None  # read at most this many rows (after validation)
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.hf_dataset is None):
@@ -66,9 +66,7 @@ class DataConfig:
         if self.on_bad_row not in ("skip", "fail"):
             raise ConfigError(f"data.on_bad_row must be 'skip' or 'fail', got {self.on_bad_row!r}")
         if self.on_short_source not in ("upsample", "shrink"):
-            raise ConfigError(
-                f"data.on_short_source must be 'upsample' or 'shrink', got {self.on_short_source!r}"
-            )
+            raise ConfigError(f"data.on_short_source must be 'upsample' or 'shrink', got {self.on_short_source!r}")
 
 
 def _source_config(name: str, source: Any) -> SourceConfig:
@@ -117,7 +115,7 @@ class NearDedupConfig:
 class LengthConfig:
     min_tokens: int = 2  # over all turns of a row
     max_tokens: int = 8192
-    tokenizer: Optional[str] = None  # null: count words and punctuation marks; or an HF tokenizer name/dir
+    tokenizer: str | None = None  # null: count words and punctuation marks; or an HF tokenizer name/dir
 
 
 @dataclass
@@ -226,13 +224,13 @@ class TinyModelConfig:
 class ModelConfig:
     name: str = MISSING  # label used in reports
     kind: str = "pretrained"  # "tiny" | "gguf" | "pretrained" (hub id or local dir)
-    path: Optional[str] = None  # hub id or local dir, for kind=pretrained
-    gguf_package: Optional[str] = None  # installed Python package that ships the .gguf file
-    gguf_file: Optional[str] = None
+    path: str | None = None  # hub id or local dir, for kind=pretrained
+    gguf_package: str | None = None  # installed Python package that ships the .gguf file
+    gguf_file: str | None = None
     chat_template: str = "chatml"  # "chatml": ours, with {% generation %} tags; "native": the model's own
     dtype: str = "float32"  # float32 | bfloat16 | float16
     trust_remote_code: bool = False
-    tiny: Optional[TinyModelConfig] = None
+    tiny: TinyModelConfig | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("tiny", "gguf", "pretrained"):
@@ -276,7 +274,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     max_length: int = 512  # tokens; longer rows are truncated (and counted)
     packing: bool = False  # TRL bfd packing with padding-free batches
-    threads: Optional[int] = None  # torch intra-op threads; null = all cores
+    threads: int | None = None  # torch intra-op threads; null = all cores
     device: str = "auto"  # auto | cpu | cuda
     bf16: bool = False  # only takes effect on a GPU
     gradient_checkpointing: bool = False
@@ -308,9 +306,9 @@ class EvalConfig:
     # Benchmarks run by lighteval (sft_ablate/benchmarks.py): local task names (conf/benchmarks/), task YAML
     # paths, or lighteval task strings such as "mmlu:anatomy|0" (those read the Hugging Face Hub).
     benchmarks: list[str] = field(default_factory=list)
-    max_samples: Optional[int] = None  # per benchmark: the first N rows of a local task; null = all
+    max_samples: int | None = None  # per benchmark: the first N rows of a local task; null = all
     benchmark_batch_size: int = 32  # sequences per forward pass (multiple choice: items x choices)
-    benchmark_chat_template: Optional[bool] = None  # wrap prompts in the chat template; null = lighteval's default
+    benchmark_chat_template: bool | None = None  # wrap prompts in the chat template; null = lighteval's default
 
     def __post_init__(self) -> None:
         if self.max_samples is not None and self.max_samples <= 0:
@@ -324,8 +322,8 @@ class TrackingConfig:
     backend: str = "wandb"  # "wandb" or "none"
     mode: str = "offline"  # offline | online | disabled
     project: str = "sft-ablate"
-    entity: Optional[str] = None
-    group: Optional[str] = None  # default: the study name
+    entity: str | None = None
+    group: str | None = None  # default: the study name
     tags: list[str] = field(default_factory=list)
     init_timeout: float = 60.0  # seconds wandb.init may take (online) before we go on without it
 
@@ -359,6 +357,7 @@ class Config:
     judge: JudgeConfig = MISSING
     seed: int = 0
     study: str = "default"  # groups the runs of one ablation study (W&B group, report)
+    force: bool = False  # rerun into a dir that holds a complete run, or a run of another config, replacing it
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.mix.weights) - set(self.data.sources))
@@ -420,9 +419,7 @@ def factors(config: Config) -> dict[str, Any]:
 
 
 def synthetic_fraction(config: Config) -> float:
-    return round(
-        sum(w for name, w in config.mix.weights.items() if config.data.sources[name].kind == "synthetic"), 6
-    )
+    return round(sum(w for name, w in config.mix.weights.items() if config.data.sources[name].kind == "synthetic"), 6)
 
 
 # ---- Generation backends and synthetic data (python -m sft_ablate.synth; the arena reuses BackendConfig) ----
@@ -437,8 +434,8 @@ class BackendConfig:
 
     kind: str = "local"  # local | openai (OpenAI, vLLM, TGI, llama.cpp server...)
     model: str = MISSING  # local: a conf/model option (tiny, smollm2_135m) or a model dir; openai: the served model id
-    base_url: Optional[str] = None  # openai: e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1
-    api_key_env: Optional[str] = None  # openai: the NAME of the env variable holding the key (never the key itself)
+    base_url: str | None = None  # openai: e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1
+    api_key_env: str | None = None  # openai: the NAME of the env variable holding the key (never the key itself)
     concurrency: int = 4  # openai: requests in flight at once
     timeout: float = 120.0  # openai: seconds per request
     max_retries: int = 4  # openai: retries on 408/409/429/5xx, timeouts and lost connections, with backoff
@@ -448,12 +445,16 @@ class BackendConfig:
         if self.kind not in BACKEND_KINDS:
             raise ConfigError(f"backend kind must be one of {', '.join(BACKEND_KINDS)}, got {self.kind!r}")
         if self.kind == "openai" and not (self.base_url or "").startswith(("http://", "https://")):
-            raise ConfigError(f"backend {self.model!r}: kind=openai needs base_url, an http(s) URL such as "
-                              f"https://api.openai.com/v1 (got {self.base_url!r})")
+            raise ConfigError(
+                f"backend {self.model!r}: kind=openai needs base_url, an http(s) URL such as "
+                f"https://api.openai.com/v1 (got {self.base_url!r})"
+            )
         if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
             # Also catches a key pasted where its variable's name belongs; the value is never echoed.
-            raise ConfigError(f"backend {self.model!r}: api_key_env must be the name of an environment variable "
-                              "(letters, digits, _), not the key itself")
+            raise ConfigError(
+                f"backend {self.model!r}: api_key_env must be the name of an environment variable "
+                "(letters, digits, _), not the key itself"
+            )
         if self.concurrency < 1 or self.batch_size < 1:
             raise ConfigError(f"backend {self.model!r}: concurrency and batch_size must be >= 1")
         if self.timeout <= 0 or self.max_retries < 0:
@@ -472,8 +473,9 @@ class SamplingConfig:
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1 or self.temperature < 0 or not 0 < self.top_p <= 1 or self.top_k < 0:
-            raise ConfigError(f"invalid sampling setting {self}: need max_new_tokens >= 1, temperature >= 0, "
-                              "0 < top_p <= 1, top_k >= 0")
+            raise ConfigError(
+                f"invalid sampling setting {self}: need max_new_tokens >= 1, temperature >= 0, 0 < top_p <= 1, top_k >= 0"
+            )
 
 
 @dataclass
@@ -482,11 +484,35 @@ class InstructionFilterConfig:
     max_words: int = 150
     max_rouge: float = 0.7  # drop a new instruction whose ROUGE-L F1 against any kept one is >= this
     # Tasks a text-only model cannot do (self-instruct's list, plus a few); URLs are always dropped.
-    blocked_words: list[str] = field(default_factory=lambda: [
-        "image", "images", "picture", "pictures", "photo", "photos", "graph", "graphs", "chart", "diagram",
-        "flowchart", "file", "files", "attached", "attachment", "video", "audio", "music", "map", "maps", "draw",
-        "plot", "go to", "website", "link",
-    ])
+    blocked_words: list[str] = field(
+        default_factory=lambda: [
+            "image",
+            "images",
+            "picture",
+            "pictures",
+            "photo",
+            "photos",
+            "graph",
+            "graphs",
+            "chart",
+            "diagram",
+            "flowchart",
+            "file",
+            "files",
+            "attached",
+            "attachment",
+            "video",
+            "audio",
+            "music",
+            "map",
+            "maps",
+            "draw",
+            "plot",
+            "go to",
+            "website",
+            "link",
+        ]
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.min_words <= self.max_words:
@@ -499,7 +525,7 @@ class InstructionFilterConfig:
 class WeaknessConfig:
     """Seed generation from the held-out prompts a trained model failed (its run dir's generations.jsonl)."""
 
-    run_dir: Optional[str] = None  # null: off
+    run_dir: str | None = None  # null: off
     max_rouge: float = 0.3  # an answer counts as failed when its ROUGE-L F1 against the reference is below this
     max_prompts: int = 32  # at most this many weak prompts, the worst first
     fraction: float = 0.5  # share of instruction prompts built around a weak prompt
@@ -522,7 +548,7 @@ class MultiTurnConfig:
 class SynthConfig:
     name: str = MISSING  # label of the output (run dir name, provenance)
     seed_file: str = MISSING  # self-instruct seed tasks: JSONL with id, instruction, instances[{input, output}]
-    output: Optional[str] = None  # the ChatML JSONL written; null: <run dir>/synthetic.jsonl
+    output: str | None = None  # the ChatML JSONL written; null: <run dir>/synthetic.jsonl
     seed: int = 0  # few-shot draws and multi-turn picks
     target_rows: int = 50  # stop once this many rows are accepted
     max_rounds: int = 20  # ... or after this many rounds of instruction generation
@@ -538,9 +564,9 @@ class SynthConfig:
     judge: BackendConfig = MISSING
     judge_sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))
     min_score: float = 3.0  # mean rubric score (1-5) a candidate needs
-    top_k: Optional[int] = 1  # keep the best k candidates per instruction that pass min_score; null: all that pass
+    top_k: int | None = 1  # keep the best k candidates per instruction that pass min_score; null: all that pass
     multi_turn: MultiTurnConfig = field(default_factory=MultiTurnConfig)
-    threads: Optional[int] = None  # torch threads for local models; null = all cores (1 is faster on a busy machine)
+    threads: int | None = None  # torch threads for local models; null = all cores (1 is faster on a busy machine)
 
     def __post_init__(self) -> None:
         if not self.generators:
@@ -576,17 +602,17 @@ class ArenaConfig:
 
     enabled: bool = True
     prompts: str = MISSING  # .jsonl with `turns` (a list of user turns) and optionally `reference`, `answer`, `id`
-    references: Optional[str] = None  # MT-Bench style reference answers (question_id, choices[0].turns); null: none
-    max_prompts: Optional[int] = 8  # the first N prompts of the file; null: all
+    references: str | None = None  # MT-Bench style reference answers (question_id, choices[0].turns); null: none
+    max_prompts: int | None = 8  # the first N prompts of the file; null: all
     turns: int = 1  # user turns answered: 1, or 2 (the follow-up question too; the last answer is judged)
     seeds: list[int] = field(default_factory=lambda: [0])  # each model answers each prompt once per seed
     sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96, temperature=0.7, top_p=0.9))
     batch_size: int = 8
     opponents: int = 2  # earlier runs each new run battles besides the base model (sampled, seeded): cost stays linear
-    store: Optional[str] = None  # the SQLite store; null: arena.sqlite in the run dir's parent (a multirun's sweep dir)
+    store: str | None = None  # the SQLite store; null: arena.sqlite in the run dir's parent (a multirun's sweep dir)
     # The base model's answers from another generator, e.g. the base served by vLLM or an OpenAI-compatible
     # endpoint ({kind: openai, model: NAME, base_url: URL}); null: the base weights in this process.
-    base_backend: Optional[BackendConfig] = None
+    base_backend: BackendConfig | None = None
     bootstrap_rounds: int = 1000
     seed: int = 0  # the opponent draw and the bootstrap
 
@@ -611,7 +637,7 @@ class JudgeConfig:
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     margin: float = 0.02  # cosine-similarity difference within which a battle is a tie
     # llm: a local model option or an OpenAI-compatible endpoint, answering [[A]], [[B]] or [[C]]
-    backend: Optional[BackendConfig] = None
+    backend: BackendConfig | None = None
     sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=32, temperature=0.0))
 
     def __post_init__(self) -> None:

@@ -1,14 +1,11 @@
-"""The data report: what the quality filters removed, what was selected, how long and how diverse it is.
-
-Every run records it in results.json (under `data`) and logs it to W&B as tables and histograms. This
-module also prints it for a dataset without training:
+"""`python -m sft_ablate.data_report [FILE] [overrides]`: the data report of a file or a run's config, without training.
 
     python -m sft_ablate.data_report my_data.jsonl                      # one file: filters + measures
     python -m sft_ablate.data_report my_data.jsonl diversity=high data.budget=64   # ...and a selection from it
     python -m sft_ablate.data_report mix=30_70 diversity=low            # a run's config: exactly the run's data stage
 
 It prints rich tables and writes a PNG (length histograms and a 2-D projection of the embeddings) and the
-report as JSON, in --out (default: the current directory).
+report as JSON, in --out (default: the current directory). The report itself is built in sft_ablate/data/report.py.
 """
 
 from __future__ import annotations
@@ -17,179 +14,13 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from sft_ablate.config import Config, SourceConfig
-from sft_ablate.data import PreparedData, diversity_report, embed_rows, length_summary, prepare_data
-from sft_ablate.diversity import select
+from sft_ablate.cli import run_command
+from sft_ablate.data.prepare import prepare_data
+from sft_ablate.data.report import approx_token_counts, plot, print_report, report_file
 from sft_ablate.errors import SftAblateError
-from sft_ablate.formats import approx_tokens, assistant_text, user_text
-from sft_ablate.mixture import source_rng
-from sft_ablate.quality import apply_filters
-from sft_ablate.record import write_json_atomic
-from sft_ablate.sources import Example, load_source
-from sft_ablate.tracking import Tracker
-
-log = logging.getLogger(__name__)
-
-DIVERSITY_COLUMNS = (
-    ("rows", "rows"), ("distinct_1_instruction", "d-1 instr"), ("distinct_2_instruction", "d-2 instr"),
-    ("distinct_1_response", "d-1 resp"), ("distinct_2_response", "d-2 resp"),
-    ("mean_cosine_distance", "cos dist"), ("cluster_entropy", "cluster H"), ("clusters_hit", "clusters"),
-    ("leading_words", "lead words"), ("tasks", "tasks"),
-)  # fmt: skip
-
-
-# ---------------------------------------------------------------- the report as rows (console and W&B share them)
-
-
-def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Per source, open-instruct style: rows in, removed, rows out, tokens, trainable tokens."""
-    columns = ["source", "kind", "rows in", "invalid", "removed by filters", "PII redacted", "kept", "eval",
-               "train rows", "tokens", "trainable tokens"]
-    rows = [[name, s.get("kind", ""), s["rows_read"], s["rows_invalid"], sum(s["removed"].values()),
-             sum(s.get("pii_redacted", {}).values()), s["rows_kept"], s.get("eval_rows", 0), s["rows"],
-             s.get("tokens", ""), s.get("trainable_tokens", "")] for name, s in data["sources"].items()]
-    return columns, rows
-
-
-def filter_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Rows removed by each quality filter, in the order they ran, per source."""
-    sources = list(data["sources"])
-    columns = ["filter", *sources, "total"]
-    rows = []
-    for name in data.get("quality", {}).get("filters", []):
-        counts = [data["sources"][s]["removed"].get(name, 0) for s in sources]
-        rows.append([name, *counts, sum(counts)])
-    return columns, rows
-
-
-def diversity_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    div = data["diversity"]
-    sets = {"train": div["train"], **{f"train: {k}": v for k, v in div["sources"].items()}, "pool": div["pool"]}
-    columns = ["set", *(label for _, label in DIVERSITY_COLUMNS), "top leading words"]
-    rows = [[name, *(m.get(key, "") for key, _ in DIVERSITY_COLUMNS),
-             ", ".join(f"{w} {c}" for w, c in list(m["top_leading_words"].items())[:5])] for name, m in sets.items()]
-    return columns, rows
-
-
-def length_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    columns = ["set", "side", "mean", "min", "p10", "p50", "p90", "max"]
-    sets = {"train": data["length"], **{f"train: {k}": v["length"] for k, v in data["sources"].items()}}
-    rows = [[name, side, *stats.values()] for name, lengths in sets.items() for side, stats in lengths.items()]
-    return columns, rows
-
-
-def log_data_report(tracker: Tracker, data: dict[str, Any], train: list[Example]) -> None:
-    """The run's data report in W&B: four tables, length histograms, and the diversity figures in the summary."""
-    if not tracker.active:
-        return
-    tracker.tables_and_histograms(
-        {"data/sources": source_rows(data), "data/filters": filter_rows(data), "data/diversity": diversity_rows(data),
-         "data/lengths": length_rows(data)},
-        {f"data/{side}_tokens": [approx_tokens(text(e.messages)) for e in train]
-         for side, text in (("instruction", user_text), ("response", assistant_text))},
-    )
-    train_measures = data["diversity"]["train"]
-    tracker.summary({f"data/diversity/{key}": train_measures[key] for key, _ in DIVERSITY_COLUMNS if key in train_measures})
-
-
-def print_report(data: dict[str, Any], title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=max(160, Console().width))
-    console.rule(f"data report: {title}")
-    for caption, (columns, rows) in (("rows per source (tokens: from a run's tokenizer, or ~ words and punctuation)",
-                                      source_rows(data)), ("rows removed by each quality filter", filter_rows(data)),
-                                     ("diversity", diversity_rows(data)), ("lengths (tokens)", length_rows(data))):
-        table = Table(title=caption, title_justify="left")
-        for i, column in enumerate(columns):
-            table.add_column(column, justify="left" if i == 0 else "right")
-        for row in rows:
-            table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-        console.print(table)
-    div = data["diversity"]
-    console.print(f"diversity level {div['level']} (method {div['method']}), embeddings: {div['embedding_model']} "
-                  f"over each row's {div['embed']}")
-
-
-# ---------------------------------------------------------------- the PNG
-
-
-def plot(prepared: PreparedData, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.decomposition import PCA
-
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5))
-    colors = {name: f"C{i}" for i, name in enumerate(prepared.train_pools)}
-    for ax, (side, text) in zip(axes[:2], (("instruction", user_text), ("response", assistant_text))):
-        lengths = {name: [approx_tokens(text(prepared.train_pools[name][i].messages)) for i in idx]
-                   for name, idx in prepared.drawn.items() if idx}
-        bins = np.histogram_bin_edges([n for values in lengths.values() for n in values] or [0], bins=30)
-        for name, values in lengths.items():
-            ax.hist(values, bins=bins, alpha=0.55, color=colors[name], label=name)
-        ax.set(title=f"{side} length of the selected rows", xlabel="tokens (words and punctuation)", ylabel="rows")
-        ax.legend()
-    names = [n for n in prepared.train_pools if len(prepared.vectors[n])]
-    everything = np.concatenate([prepared.vectors[n] for n in names])
-    projected = PCA(n_components=2, random_state=0).fit_transform(everything) if len(everything) > 2 else np.zeros((len(everything), 2))
-    ax, start = axes[2], 0
-    for name in names:
-        points = projected[start : start + len(prepared.vectors[name])]
-        start += len(points)
-        ax.scatter(points[:, 0], points[:, 1], s=8, color=colors[name], alpha=0.15)
-        chosen = sorted(set(prepared.drawn.get(name, [])))
-        ax.scatter(points[chosen, 0], points[chosen, 1], s=16, color=colors[name], label=f"{name}: selected")
-    ax.set(title="embeddings, PCA (faint: pool, solid: selected)", xlabel="PC 1", ylabel="PC 2")
-    ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-# ---------------------------------------------------------------- without a run
-
-
-def approx_token_counts(rows: list[Example]) -> dict[str, str]:
-    """Token counts without the model's tokenizer (words and punctuation marks), marked ~ as estimates."""
-    return {"tokens": f"~{sum(approx_tokens(m['content']) for e in rows for m in e.messages)}",
-            "trainable_tokens": f"~{sum(approx_tokens(assistant_text(e.messages)) for e in rows)}"}
-
-
-def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
-    """A file as one source: quality filters, measures, and (select_rows) the configured level's pick of data.budget rows."""
-    name = path.stem
-    loaded = load_source(name, SourceConfig(path=str(path)), "skip")
-    quality = apply_filters({name: loaded.examples}, config.quality)
-    rows = quality.kept[name]
-    cache_dir = Path(config.paths.cache_dir).expanduser()
-    vectors = {name: embed_rows(rows, config.diversity, cache_dir)}
-    n = min(config.data.budget, len(rows)) if select_rows else len(rows)
-    drawn = {name: select(vectors[name], n, config.diversity, source_rng(config.seed, name)) if select_rows else list(range(n))}
-    chosen = [rows[i] for i in drawn[name]]
-    report = {
-        "sources": {name: {
-            "kind": "file", "rows_read": loaded.rows_read, "rows_invalid": len(loaded.bad_rows),
-            "rows_valid": len(loaded.examples), "removed": quality.removed[name], "pii_redacted": quality.redacted[name],
-            "rows_kept": len(rows), "eval_rows": 0, "rows": len(chosen),
-            **approx_token_counts(chosen), "length": length_summary(chosen),
-        }},
-        "length": length_summary(chosen),
-        "quality": {"filters": list(config.quality.filters), "eval_prompts": quality.eval_prompts},
-        "diversity": diversity_report({name: rows}, vectors, drawn, config.diversity, cache_dir),
-    }
-    if not select_rows:
-        report["diversity"]["level"] = "(whole file)"
-    return PreparedData(train=chosen, eval=[], pool={}, dropped=loaded.bad_rows + quality.dropped, report=report,
-                        train_pools={name: rows}, vectors=vectors, drawn=drawn)
+from sft_ablate.io import write_json_atomic
+from sft_ablate.launch.hydra_setup import compose_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,25 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     files = [item for item in args.items if "=" not in item]
     overrides = [item for item in args.items if "=" in item]
-    try:
-        if len(files) > 1:
-            raise SftAblateError(f"name at most one data file, got {len(files)}: {', '.join(files)}")
-        from sft_ablate.cli import compose_config
+    return run_command(lambda: _data_report_command(args, files, overrides))
 
-        config = compose_config(overrides)
-        if files:
-            path = Path(files[0])
-            if not path.exists():
-                raise SftAblateError(f"data file not found: {path}")
-            picked = any(o.split("=", 1)[0].lstrip("+").startswith(("diversity", "data.budget")) for o in overrides)
-            prepared, title = report_file(path, config, select_rows=picked), str(path)
-        else:
-            prepared, title = prepare_data(config), f"mix={config.mix.name} diversity={config.diversity.name} seed={config.seed}"
-            for name, idx in prepared.drawn.items():  # a run fills these in with its tokenizer's counts
-                prepared.report["sources"][name].update(approx_token_counts([prepared.train_pools[name][i] for i in idx]))
-    except SftAblateError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+
+def _data_report_command(args: argparse.Namespace, files: list[str], overrides: list[str]) -> int:
+    if len(files) > 1:
+        raise SftAblateError(f"name at most one data file, got {len(files)}: {', '.join(files)}")
+    config = compose_config(overrides)
+    if files:
+        path = Path(files[0])
+        if not path.exists():
+            raise SftAblateError(f"data file not found: {path}")
+        picked = any(o.split("=", 1)[0].lstrip("+").startswith(("diversity", "data.budget")) for o in overrides)
+        prepared, title = report_file(path, config, select_rows=picked), str(path)
+    else:
+        prepared, title = prepare_data(config), f"mix={config.mix.name} diversity={config.diversity.name} seed={config.seed}"
+        for name, idx in prepared.drawn.items():  # a run fills these in with its tokenizer's counts
+            prepared.report["sources"][name].update(approx_token_counts([prepared.train_pools[name][i] for i in idx]))
     print_report(prepared.report, title)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(prepared, args.out / "data_report.png", title)

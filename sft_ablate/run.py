@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import set_seed
 
-from sft_ablate.arena import load_prompts, run_arena
-from sft_ablate.benchmark_tasks import resolve_benchmarks
-from sft_ablate.benchmarks import base_benchmark_scores, record_benchmarks, score_benchmarks
-from sft_ablate.cache import content_key
+from sft_ablate.arena.stage import load_prompts, run_arena
+from sft_ablate.cache import cached_json, content_key
 from sft_ablate.config import Config, factors
-from sft_ablate.data import prepare_data
-from sft_ablate.data_report import log_data_report
-from sft_ablate.evaluate import generation_prompts, heldout_loss, sample_generations
-from sft_ablate.models import base_model_dir, check_environment, load_model
-from sft_ablate.pruning import HeldOutLossCallback
-from sft_ablate.record import RunRecord, config_hash, environment, read_json, write_json_atomic, write_jsonl_atomic
-from sft_ablate.tokenization import tokenize_examples
-from sft_ablate.tracking import TrackerCallback, start_tracking
-from sft_ablate.train import build_trainer, save_final, train
+from sft_ablate.data.prepare import prepare_data
+from sft_ablate.data.report import log_data_report
+from sft_ablate.data.tokenization import tokenize_examples
+from sft_ablate.evaluation.curve import HeldOutLossCallback
+from sft_ablate.evaluation.heldout import generation_prompts, heldout_loss, sample_generations
+from sft_ablate.evaluation.lighteval_runner import base_benchmark_scores, record_benchmarks, score_benchmarks
+from sft_ablate.evaluation.tasks import resolve_benchmarks
+from sft_ablate.io import write_jsonl_atomic
+from sft_ablate.record.results import RunRecord, config_hash, environment
+from sft_ablate.record.tracking import TrackerCallback, start_tracking
+from sft_ablate.training.models import base_model, base_model_dir, check_environment, load_model
+from sft_ablate.training.trainer import build_trainer, save_final, train
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,10 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             # The tiny model's tokenizer is trained on every valid row, so all mixes share one base model.
             pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
             loaded = load_model(config, base_model_dir(config.model, cache_dir, pool_texts), device)
-            record.update("model", {"base": loaded.base_dir, "params": loaded.params, "trainable_params": loaded.trainable_params, "device": device})
+            record.update(
+                "model",
+                {"base": loaded.base_dir, "params": loaded.params, "trainable_params": loaded.trainable_params, "device": device},
+            )
 
         with record.stage("tokenize"):
             max_length, tok = config.train.max_length, loaded.tokenizer
@@ -80,18 +83,30 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
         with record.stage("train"):
             callbacks = [TrackerCallback(tracker)]
             if config.train.eval_steps:  # a held-out learning curve, which Optuna's pruner also reads
-                curve = HeldOutLossCallback(loaded.model, eval_split.dataset, config.eval.batch_size,
-                                            tok.pad_token_id, config.train.eval_steps, tracker.log)
+                curve = HeldOutLossCallback(
+                    loaded.model,
+                    eval_split.dataset,
+                    config.eval.batch_size,
+                    tok.pad_token_id,
+                    config.train.eval_steps,
+                    tracker.log,
+                )
                 callbacks.append(curve)
             trainer = build_trainer(loaded, train_split.dataset, config, run_dir, callbacks)
             result = train(trainer, run_dir)
             if config.train.eval_steps:
                 record.update("train", {"heldout_curve": curve.curve})
             record.update("metrics", {"train_loss": result.train_loss})
-            record.update("train", {"steps": result.steps, "seconds": round(result.train_seconds, 3),
-                                    "input_tokens": result.input_tokens,
-                                    "tokens_per_second": round(result.tokens_per_second, 1),
-                                    "resumed_from": result.resumed_from})
+            record.update(
+                "train",
+                {
+                    "steps": result.steps,
+                    "seconds": round(result.train_seconds, 3),
+                    "input_tokens": result.input_tokens,
+                    "tokens_per_second": round(result.tokens_per_second, 1),
+                    "resumed_from": result.resumed_from,
+                },
+            )
             if config.train.save_final_model:
                 save_final(loaded, run_dir)
 
@@ -99,13 +114,20 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             held_out = heldout_loss(loaded.model, eval_split.dataset, config.eval.batch_size, tok.pad_token_id)
             outputs = sample_generations(loaded.model, tok, prompts, config.eval.max_new_tokens, config.eval.batch_size)
             generations = [
-                {"source": e.source, "origin": e.origin, "prompt": e.messages[:-1], "reference": e.messages[-1]["content"],
-                 "base_output": b, "output": o}
+                {
+                    "source": e.source,
+                    "origin": e.origin,
+                    "prompt": e.messages[:-1],
+                    "reference": e.messages[-1]["content"],
+                    "base_output": b,
+                    "output": o,
+                }
                 for e, b, o in zip(prompts, base_outputs, outputs)
             ]
             write_jsonl_atomic(run_dir / "generations.jsonl", generations)
-            record.update("metrics", {"eval_loss": held_out.loss, "eval_perplexity": held_out.perplexity,
-                                      "eval_tokens": held_out.tokens})
+            record.update(
+                "metrics", {"eval_loss": held_out.loss, "eval_perplexity": held_out.perplexity, "eval_tokens": held_out.tokens}
+            )
         if benchmarks:
             with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
                 scores = score_benchmarks(loaded.model, tok, benchmarks, config.eval, loaded.device)
@@ -129,29 +151,42 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
         record.finish(status, error)
         tracker.summary({f"metrics/{k}": v for k, v in record.results["metrics"].items()})
         if status == "complete":
-            tracker.table("generations", ["prompt", "reference", "base_output", "output"],
-                          [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations])
+            tracker.table(
+                "generations",
+                ["prompt", "reference", "base_output", "output"],
+                [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations],
+            )
         tracker.finish(exit_code=0 if status == "complete" else 1)
-    log.info("run %s: eval_loss %.4f (base %s), results in %s", status, record.results["metrics"]["eval_loss"],
-             _fmt(record.results["metrics"].get("base_eval_loss")), record.path)
+    log.info(
+        "run %s: eval_loss %.4f (base %s), results in %s",
+        status,
+        record.results["metrics"]["eval_loss"],
+        _fmt(record.results["metrics"].get("base_eval_loss")),
+        record.path,
+    )
     return record.results
 
 
 def evaluate_base(config: Config, loaded, eval_dataset, prompts, cache_dir: Path, eval_hash: str) -> dict[str, Any]:
     """Base-model loss and answers on the held-out rows, computed once per (base model, eval set) and cached."""
-    key = content_key("base-eval-v1", loaded.base_dir, config.model.dtype, config.model.chat_template, eval_hash,
-                      config.train.max_length, config.eval.max_new_tokens, [p.messages for p in prompts])
-    cached = cache_dir / "base_eval" / f"{key}.json"
-    if cached.exists():
-        return read_json(cached)
-    model = loaded.model
-    # With LoRA, the base model is the same module with the adapter switched off: no second copy in memory.
-    with (model.disable_adapter() if config.lora.enabled else nullcontext()):
-        loss = heldout_loss(model, eval_dataset, config.eval.batch_size, loaded.tokenizer.pad_token_id)
-        outputs = sample_generations(model, loaded.tokenizer, prompts, config.eval.max_new_tokens, config.eval.batch_size)
-    result = {"loss": loss.loss, "perplexity": loss.perplexity, "tokens": loss.tokens, "outputs": outputs}
-    write_json_atomic(cached, result)
-    return result
+    key = content_key(
+        "base-eval-v1",
+        loaded.base_dir,
+        config.model.dtype,
+        config.model.chat_template,
+        eval_hash,
+        config.train.max_length,
+        config.eval.max_new_tokens,
+        [p.messages for p in prompts],
+    )
+
+    def evaluate() -> dict[str, Any]:
+        with base_model(loaded, config.lora.enabled, trained=False) as (model, tokenizer):
+            loss = heldout_loss(model, eval_dataset, config.eval.batch_size, tokenizer.pad_token_id)
+            outputs = sample_generations(model, tokenizer, prompts, config.eval.max_new_tokens, config.eval.batch_size)
+        return {"loss": loss.loss, "perplexity": loss.perplexity, "tokens": loss.tokens, "outputs": outputs}
+
+    return cached_json(cache_dir / "base_eval" / f"{key}.json", evaluate)
 
 
 def _fmt(value: float | None) -> str:

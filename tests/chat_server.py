@@ -20,12 +20,66 @@ from typing import Any
 
 Responder = Callable[[dict[str, Any]], str]
 
-_WORDS = (
-    "apple river quantum violin glacier lantern copper meadow falcon orbit pepper canyon harbor velvet "
-    "thunder cactus marble saddle pixel tundra walnut beacon crystal dune ember fjord garnet hollow ivory "
-    "jasmine kelp lagoon magnet nectar oasis prairie quartz reef summit timber umbrella valley willow yarrow "
-    "zephyr anchor bramble cobalt dahlia estuary fennel granite heron indigo juniper kestrel lichen mango"
-).split()
+_WORDS = [
+    "apple",
+    "river",
+    "quantum",
+    "violin",
+    "glacier",
+    "lantern",
+    "copper",
+    "meadow",
+    "falcon",
+    "orbit",
+    "pepper",
+    "canyon",
+    "harbor",
+    "velvet",
+    "thunder",
+    "cactus",
+    "marble",
+    "saddle",
+    "pixel",
+    "tundra",
+    "walnut",
+    "beacon",
+    "crystal",
+    "dune",
+    "ember",
+    "fjord",
+    "garnet",
+    "hollow",
+    "ivory",
+    "jasmine",
+    "kelp",
+    "lagoon",
+    "magnet",
+    "nectar",
+    "oasis",
+    "prairie",
+    "quartz",
+    "reef",
+    "summit",
+    "timber",
+    "umbrella",
+    "valley",
+    "willow",
+    "yarrow",
+    "zephyr",
+    "anchor",
+    "bramble",
+    "cobalt",
+    "dahlia",
+    "estuary",
+    "fennel",
+    "granite",
+    "heron",
+    "indigo",
+    "juniper",
+    "kestrel",
+    "lichen",
+    "mango",
+]
 _VERBS = ("Explain", "Describe", "Summarize", "Compare", "List", "Define", "Outline", "Contrast")
 
 
@@ -48,8 +102,10 @@ def scripted_model(body: dict[str, Any]) -> str:
         return "Sure, here they are:\n" + "\n".join(lines)
     if prompt.startswith("Score the answer"):  # the rubric judge; scores vary with the answer, so selection has something to do
         h = hashlib.sha256(prompt.encode()).digest()
-        return (f'{{"helpfulness": {2 + h[0] % 4}, "factuality": {3 + h[1] % 3}, "format": {3 + h[2] % 3}, '
-                f'"reason": "Clear and on topic."}}')
+        return (
+            f'{{"helpfulness": {2 + h[0] % 4}, "factuality": {3 + h[1] % 3}, "format": {3 + h[2] % 3}, '
+            f'"reason": "Clear and on topic."}}'
+        )
     if "Write the next message the user would send" in prompt:
         return f"And what about {_pick(prompt, 1)[0]} in winter?"
     return f"Answer from {body.get('model')} (seed {body.get('seed')}): {' '.join(_pick(prompt, 12))}."
@@ -58,9 +114,17 @@ def scripted_model(body: dict[str, Any]) -> str:
 class ChatServer:
     """Start with ``with ChatServer(...) as server:``; ``server.base_url`` is its /v1 URL."""
 
-    def __init__(self, responder: Responder = scripted_model, *, delay: float = 0.0,
-                 script: list[tuple[int, dict[str, str]]] | None = None, status: int | None = None,
-                 stop_after: int | None = None, echo_auth: bool = False, port: int = 0) -> None:
+    def __init__(
+        self,
+        responder: Responder = scripted_model,
+        *,
+        delay: float = 0.0,
+        script: list[tuple[int, dict[str, str]]] | None = None,
+        status: int | None = None,
+        stop_after: int | None = None,
+        echo_auth: bool = False,
+        port: int = 0,
+    ) -> None:
         self.responder, self.delay, self.status, self.stop_after = responder, delay, status, stop_after
         self.echo_auth = echo_auth  # error messages quote the Authorization header, as a careless server might
         self.script = list(script or [])  # (status, headers) answered, in order, before anything else
@@ -145,12 +209,18 @@ class ChatServer:
         if self.status is not None:
             return self.status, {"error": {"message": f"status {self.status} for all"}}, {}
         text = self.responder(body)
-        return 200, {
-            "id": f"chatcmpl-{self.requests}", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }, {}
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{self.requests}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            },
+            {},
+        )
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:

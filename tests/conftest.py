@@ -11,8 +11,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from sft_ablate.cli import CONF_DIR, PROJECT_ROOT, config_groups, quote_group_values, register
 from sft_ablate.config import Config, to_config
+from sft_ablate.launch.hydra_setup import register
+from sft_ablate.launch.overrides import config_groups, quote_group_values
+from sft_ablate.paths import CONF_DIR, PROJECT_ROOT
 
 SHARED_DATA = Path(os.environ.get("SFT_ABLATE_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
 

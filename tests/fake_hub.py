@@ -53,7 +53,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode()
-        self._route(send_body=True, form=urllib.parse.parse_qs(body) if body and not body.startswith("{") else json.loads(body or "{}"))
+        self._route(
+            send_body=True, form=urllib.parse.parse_qs(body) if body and not body.startswith("{") else json.loads(body or "{}")
+        )
 
     def _route(self, send_body: bool, form: dict | None = None) -> None:
         self.hub.requests.append(f"{self.command} {self.path}")
@@ -89,7 +91,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 continue
             depth_ok = recursive or rel.count("/") == (under.count("/") + 1 if under else 0)
             parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
-            if parent and parent != under.rstrip("/") and parent not in dirs and (recursive or parent.count("/") == (under.count("/") + 1 if under else 0)):
+            if (
+                parent
+                and parent != under.rstrip("/")
+                and parent not in dirs
+                and (recursive or parent.count("/") == (under.count("/") + 1 if under else 0))
+            ):
                 dirs.add(parent)
                 entries.append({"type": "directory", "oid": hashlib.sha1(parent.encode()).hexdigest(), "size": 0, "path": parent})
             if depth_ok:

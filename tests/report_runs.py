@@ -12,33 +12,67 @@ from pathlib import Path
 MIX_FRACTION = {"30_70": 0.3, "50_50": 0.5, "70_30": 0.7}
 
 
-def write_run(root: Path, name: str, *, mix: str, seed: int, eval_loss: float, status: str = "complete",
-              study: str = "mix_ratio", model: str = "tiny", benchmarks: dict | None = None, elo: dict | None = None,
-              diversity: dict | None = None, output: str = "an answer") -> Path:
+def write_run(
+    root: Path,
+    name: str,
+    *,
+    mix: str,
+    seed: int,
+    eval_loss: float,
+    status: str = "complete",
+    study: str = "mix_ratio",
+    model: str = "tiny",
+    benchmarks: dict | None = None,
+    elo: dict | None = None,
+    diversity: dict | None = None,
+    output: str = "an answer",
+) -> Path:
     run_dir = root / name
     run_dir.mkdir(parents=True)
-    metrics = {"eval_loss": eval_loss, "eval_perplexity": 2.718281828 ** eval_loss, "train_loss": eval_loss + 0.1,
-               "base_eval_loss": 3.0, "base_eval_perplexity": 20.1}
+    metrics = {
+        "eval_loss": eval_loss,
+        "eval_perplexity": 2.718281828**eval_loss,
+        "train_loss": eval_loss + 0.1,
+        "base_eval_loss": 3.0,
+        "base_eval_perplexity": 20.1,
+    }
     if benchmarks:
         metrics["benchmarks"] = benchmarks
     if elo:
         metrics["elo"] = elo
     synthetic = round(64 * MIX_FRACTION[mix])
-    data = {"sources": {"synthetic": {"rows": synthetic}, "human": {"rows": 64 - synthetic}},
-            "train_tokens": {"tokens": 9000 + seed, "trainable_tokens": 5000 + seed}}
+    data = {
+        "sources": {"synthetic": {"rows": synthetic}, "human": {"rows": 64 - synthetic}},
+        "train_tokens": {"tokens": 9000 + seed, "trainable_tokens": 5000 + seed},
+    }
     if diversity:
         data["diversity"] = diversity
     results = {
-        "status": status, "config_hash": f"h-{name}", "config": {"study": study},
-        "factors": {"mix": mix, "synthetic_fraction": MIX_FRACTION[mix], "model": model, "lora": "none", "lora_r": 0,
-                    "learning_rate": 0.003, "budget": 64, "seed": seed},
-        "metrics": metrics if status == "complete" else {"base_eval_loss": 3.0}, "data": data,
+        "status": status,
+        "config_hash": f"h-{name}",
+        "config": {"study": study},
+        "factors": {
+            "mix": mix,
+            "synthetic_fraction": MIX_FRACTION[mix],
+            "model": model,
+            "lora": "none",
+            "lora_r": 0,
+            "learning_rate": 0.003,
+            "budget": 64,
+            "seed": seed,
+        },
+        "metrics": metrics if status == "complete" else {"base_eval_loss": 3.0},
+        "data": data,
     }
     if status != "complete":
         results["error"] = "RuntimeError: planted\nsecond line"
     (run_dir / "results.json").write_text(json.dumps(results))
-    generation = {"prompt": [{"role": "user", "content": "Name a colour | any"}], "reference": "red",
-                  "base_output": "base says\nblue", "output": output}
+    generation = {
+        "prompt": [{"role": "user", "content": "Name a colour | any"}],
+        "reference": "red",
+        "base_output": "base says\nblue",
+        "output": output,
+    }
     (run_dir / "generations.jsonl").write_text(json.dumps(generation) + "\n")
     return run_dir
 

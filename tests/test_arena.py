@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate import arena
-from sft_ablate.arena_judges import Matchup, ReferenceJudge, final_number, judge_hash, parse_pairwise
-from sft_ablate.arena_store import ArenaStore
+from sft_ablate.arena import __main__ as arena_cli
+from sft_ablate.arena import stage as arena
+from sft_ablate.arena.judges import Matchup, ReferenceJudge, final_number, judge_hash, parse_pairwise
+from sft_ablate.arena.store import ArenaStore
 from sft_ablate.config import BackendConfig, JudgeConfig
 from sft_ablate.errors import DataError
 from tests.chat_server import ChatServer
@@ -21,8 +22,9 @@ PROMPTS = [{"id": f"p{i}", "turns": [f"Question {i}?"], "reference": f"Reference
 
 
 def llm_judge(server: ChatServer) -> JudgeConfig:
-    return JudgeConfig(name="llm", kind="llm", backend=BackendConfig(kind="openai", model="judge", base_url=server.base_url,
-                                                                     max_retries=0))
+    return JudgeConfig(
+        name="llm", kind="llm", backend=BackendConfig(kind="openai", model="judge", base_url=server.base_url, max_retries=0)
+    )
 
 
 def pool(tmp_path: Path, answers: dict[str, str]) -> tuple[Path, list[tuple[str, str, str, int]]]:
@@ -60,10 +62,9 @@ def test_a_judge_with_a_real_preference_agrees_with_itself_across_orders(tmp_pat
         text = body["messages"][0]["content"]
         return "[[A]]" if "Assistant A: good" in text else "[[B]]"
 
-    with ChatServer(responder=prefers_good) as server:
-        with ArenaStore(path) as store:
-            arena.play(store, llm_judge(server), cache_dir, fixtures)
-            board = arena.leaderboard(store, judge_hash(llm_judge(server)), "base", bootstrap_rounds=100)
+    with ChatServer(responder=prefers_good) as server, ArenaStore(path) as store:
+        arena.play(store, llm_judge(server), cache_dir, fixtures)
+        board = arena.leaderboard(store, judge_hash(llm_judge(server)), "base", bootstrap_rounds=100)
     assert board.outcomes.swap_agreement == 1.0
     assert [b.score for b in board.outcomes.battles] == [1.0] * 6
     x = board.rating("x")
@@ -73,10 +74,9 @@ def test_a_judge_with_a_real_preference_agrees_with_itself_across_orders(tmp_pat
 def test_unparseable_verdicts_are_dropped_and_counted_never_guessed(tmp_path, cache_dir):
     path, fixtures = pool(tmp_path, {"base": "meh", "x": "good"})
     replies = iter(["I prefer A.", "[[A]] or maybe [[B]]"] * 6)
-    with ChatServer(responder=lambda body: next(replies)) as server:
-        with ArenaStore(path) as store:
-            arena.play(store, llm_judge(server), cache_dir, fixtures)
-            result = arena.outcomes(store.battles(judge_hash(llm_judge(server))))
+    with ChatServer(responder=lambda body: next(replies)) as server, ArenaStore(path) as store:
+        arena.play(store, llm_judge(server), cache_dir, fixtures)
+        result = arena.outcomes(store.battles(judge_hash(llm_judge(server))))
     assert result.battles == [] and result.unparseable == 12 and result.swap_agreement is None
 
 
@@ -91,7 +91,9 @@ def test_parse_pairwise():
 
 def test_judged_battles_are_never_judged_again_and_the_leaderboard_makes_no_call(tmp_path, cache_dir, capsys):
     path, fixtures = pool(tmp_path, {"base": "meh", "x": "good", "y": "great"})
-    with ChatServer(responder=lambda body: "[[A]]" if "Assistant A: great" in body["messages"][0]["content"] else "[[C]]") as server:
+    with ChatServer(
+        responder=lambda body: "[[A]]" if "Assistant A: great" in body["messages"][0]["content"] else "[[C]]"
+    ) as server:
         with ArenaStore(path) as store:
             store.add_judge(judge_hash(llm_judge(server)), dataclasses.asdict(llm_judge(server)))
             arena.play(store, llm_judge(server), cache_dir, fixtures)
@@ -99,28 +101,35 @@ def test_judged_battles_are_never_judged_again_and_the_leaderboard_makes_no_call
             again = arena.play(store, llm_judge(server), cache_dir, fixtures)
         assert again == {"judgments": 24, "judge_calls": 0, "cached_judgments": 24} and server.requests == 24
 
-        assert arena.main([str(tmp_path), "--bootstrap-rounds", "50"]) == 0
+        assert arena_cli.main([str(tmp_path), "--bootstrap-rounds", "50"]) == 0
         out = capsys.readouterr().out
         assert server.requests == 24 and "judge calls made: 0" in out
         assert "base" in out and (tmp_path / "arena_leaderboard.png").stat().st_size > 1000
 
         # --add-battles: x and y never met; those 6 battles (12 judgments) are added, and only those.
-        assert arena.main([str(tmp_path), "--add-battles", "--bootstrap-rounds", "50"]) == 0
+        assert arena_cli.main([str(tmp_path), "--add-battles", "--bootstrap-rounds", "50"]) == 0
         assert server.requests == 36 and "judge calls made: 12" in capsys.readouterr().out
-        assert arena.main([str(tmp_path), "--add-battles", "--bootstrap-rounds", "50"]) == 0
+        assert arena_cli.main([str(tmp_path), "--add-battles", "--bootstrap-rounds", "50"]) == 0
         assert server.requests == 36 and "judge calls made: 0" in capsys.readouterr().out
 
 
 def test_the_leaderboard_of_a_missing_store_is_a_clear_error(tmp_path, capsys):
-    assert arena.main([str(tmp_path)]) == 2
+    assert arena_cli.main([str(tmp_path)]) == 2
     assert f"{tmp_path / 'arena.sqlite'} does not exist" in capsys.readouterr().err
 
 
 def test_reference_judge_correctness_decides_where_there_is_an_answer(cache_dir):
     judge = ReferenceJudge(JudgeConfig(name="reference"), cache_dir)
     m = lambda first, second, answer="42", reference=None: Matchup(("q",), reference, answer, (first,), (second,))  # noqa: E731
-    verdicts = judge.judge([m("The area is 42 m^2.", "It is 40."), m("40", "#### 42"), m("42", "42.0"),
-                            m("no idea", "maybe 7"), m("1,234 apples", "1234", answer="1234")])
+    verdicts = judge.judge(
+        [
+            m("The area is 42 m^2.", "It is 40."),
+            m("40", "#### 42"),
+            m("42", "42.0"),
+            m("no idea", "maybe 7"),
+            m("1,234 apples", "1234", answer="1234"),
+        ]
+    )
     assert [v.verdict for v in verdicts] == ["A", "B", "C", "C", "C"]
     assert final_number("Step 1: 3 + 4 = 7. So $61.50 in all.") == 61.5
     assert final_number("nothing") is None
@@ -132,9 +141,13 @@ def test_reference_judge_prefers_the_answer_closer_to_the_reference(cache_dir):
     ref = "Seasons happen because Earth's axis is tilted, so each hemisphere gets more direct sunlight part of the year."
     close = "Earth's tilted axis makes each hemisphere receive more direct sunlight for part of the year: that is the seasons."
     far = "My favourite pasta recipe uses garlic, olive oil and chili flakes."
-    verdicts = judge.judge([Matchup(("Why seasons?",), ref, None, (close,), (far,)),
-                            Matchup(("Why seasons?",), ref, None, (far,), (close,)),
-                            Matchup(("Why seasons?",), ref, None, (close,), (close,))])
+    verdicts = judge.judge(
+        [
+            Matchup(("Why seasons?",), ref, None, (close,), (far,)),
+            Matchup(("Why seasons?",), ref, None, (far,), (close,)),
+            Matchup(("Why seasons?",), ref, None, (close,), (close,)),
+        ]
+    )
     assert [v.verdict for v in verdicts] == ["A", "B", "C"]
     assert "similarity" in verdicts[0].raw
 
@@ -199,9 +212,21 @@ def test_base_answers_can_come_from_an_openai_compatible_endpoint(tmp_path, cach
 
     with ChatServer(responder=lambda body: "The served base model says hello.") as server:
         backend = f"{{kind: openai, model: served-base, base_url: '{server.base_url}', max_retries: 0}}"
-        proc = run_cli(["model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4", "train.max_steps=2",
-                        "eval.num_generations=1", "eval.base_model=false", "arena.max_prompts=4",
-                        f"arena.base_backend={backend}", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+        proc = run_cli(
+            [
+                "model=tiny",
+                "tracking=none",
+                "data.budget=16",
+                "data.eval_per_source=4",
+                "train.max_steps=2",
+                "eval.num_generations=1",
+                "eval.base_model=false",
+                "arena.max_prompts=4",
+                f"arena.base_backend={backend}",
+                f"hydra.run.dir={tmp_path / 'run'}",
+            ],
+            cwd=tmp_path,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert server.requests == 4  # one answer per arena prompt
     results = json.loads((tmp_path / "run" / "results.json").read_text())

@@ -11,14 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-from sft_ablate.arena_store import ArenaStore
-from sft_ablate.cli import PROJECT_ROOT
+from sft_ablate.arena.store import ArenaStore
+from sft_ablate.paths import PROJECT_ROOT
 
 # A writer process: judgments whose text is a function of their key (so a torn row would show), and
 # generations, each committed in its own transaction, as fast as it can.
 WRITER = """
 import sys
-from sft_ablate.arena_store import ArenaStore
+from sft_ablate.arena.store import ArenaStore
 path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with ArenaStore(path) as store:
     for i in range(count):
@@ -32,8 +32,13 @@ with ArenaStore(path) as store:
 
 def start_writer(path: Path, prefix: str, count: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), prefix, str(count)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), prefix, str(count)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def check_complete(path: Path) -> int:

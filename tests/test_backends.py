@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from sft_ablate.backends import CachedBackend, OpenAIBackend
 from sft_ablate.config import BackendConfig
 from sft_ablate.errors import BackendError, ConfigError, EnvironmentProblem
-from sft_ablate.generation import Sampling
+from sft_ablate.generation.backends import CachedBackend, OpenAIBackend
+from sft_ablate.generation.local import Sampling
 from tests.chat_server import ChatServer
 
 GREEDY = Sampling(max_new_tokens=16)
 
 
 def backend(server: ChatServer, **overrides) -> OpenAIBackend:
-    spec = {"kind": "openai", "model": "teacher", "base_url": server.base_url, "max_retries": 2, "timeout": 10.0,
-            **overrides}
+    spec = {"kind": "openai", "model": "teacher", "base_url": server.base_url, "max_retries": 2, "timeout": 10.0, **overrides}
     return OpenAIBackend(BackendConfig(**spec))
 
 
@@ -38,7 +37,13 @@ def test_request_carries_the_sampling_settings():
         backend(server).generate(questions(1), Sampling(max_new_tokens=7))
     first, second = server.answered
     assert {k: first[k] for k in ("model", "max_tokens", "temperature", "top_p", "top_k", "seed")} == {
-        "model": "teacher", "max_tokens": 7, "temperature": 0.7, "top_p": 0.9, "top_k": 20, "seed": 3}
+        "model": "teacher",
+        "max_tokens": 7,
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "top_k": 20,
+        "seed": 3,
+    }
     assert "top_k" not in second  # off: not sent, since OpenAI itself rejects it
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.cli import PROJECT_ROOT
+from sft_ablate.paths import PROJECT_ROOT
 
 GOOD = {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello! How can I help?"}]}
 SMALL = ["model=tiny", "tracking=none", "data.on_bad_row=fail"]
@@ -47,61 +47,88 @@ CASES = {
     "malformed JSON line": Case(
         [*SMALL, "data.sources.human.path={file}"],
         "{file}:2: malformed JSON: Expecting value at column 15" + SKIP_HINT,
-        data=b'{"messages": [\n', marks=SLOW),
+        data=b'{"messages": [\n',
+        marks=SLOW,
+    ),
     "wrong roles": Case(
         [*SMALL, "data.sources.human.path={file}"],
         "{file}:2: message 2: roles must alternate user/assistant, got 'user' after 'user'" + SKIP_HINT,
-        data=_line({"messages": [{"role": "user", "content": "Hi"}, {"role": "user", "content": "?"}]}), marks=SLOW),
+        data=_line({"messages": [{"role": "user", "content": "Hi"}, {"role": "user", "content": "?"}]}),
+        marks=SLOW,
+    ),
     "empty assistant turn": Case(
         [*SMALL, "data.sources.human.path={file}"],
         "{file}:2: message 2 (assistant): empty content" + SKIP_HINT,
-        data=_line({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": " "}]}), marks=SLOW),
+        data=_line({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": " "}]}),
+        marks=SLOW,
+    ),
     "non-UTF-8 data": Case(
         [*SMALL, "data.sources.human.path={file}"],
         "{file}:2: not valid UTF-8 (byte 0xe9 at column 47)" + SKIP_HINT,
-        data=_line({"messages": [{"role": "user", "content": "caf"}]}).replace(b"caf", b"caf\xe9"), marks=SLOW),
+        data=_line({"messages": [{"role": "user", "content": "caf"}]}).replace(b"caf", b"caf\xe9"),
+        marks=SLOW,
+    ),
     "a huge single row (over 16 MiB)": Case(
         [*SMALL, "data.sources.human.path={file}"],
         "{file}:2: row is longer than 16 MiB, the limit for one row (is this file JSONL, one row per line?)" + SKIP_HINT,
-        data=b'{"messages": [{"role": "user", "content": "' + b"x" * (17 * 2**20) + b'"}]}\n', marks=SLOW),
+        data=b'{"messages": [{"role": "user", "content": "' + b"x" * (17 * 2**20) + b'"}]}\n',
+        marks=SLOW,
+    ),
     "missing data file": Case(
         [*SMALL, "data.sources.human.path={file}"],
-        "data source 'human': file not found: {file} (data.sources.human.path)", marks=SLOW),
+        "data source 'human': file not found: {file} (data.sources.human.path)",
+        marks=SLOW,
+    ),
     "ratios that do not sum to 1": Case(
-        ["mix.weights.synthetic=0.6"], "mix '50_50': weights must sum to 1, got 1.1 (synthetic=0.6, human=0.5)"),
+        ["mix.weights.synthetic=0.6"], "mix '50_50': weights must sum to 1, got 1.1 (synthetic=0.6, human=0.5)"
+    ),
     "unknown group option": Case(["mix=40_60"], "In 'config': Could not find 'mix/40_60'", code=1),
     "unknown config key": Case(["train.lr=0.1"], "Could not override 'train.lr'", code=1),
     "unknown benchmark task": Case(
-        ["model=tiny", "tracking=none", "eval.benchmarks=[arc_eazy]"],
-        "eval.benchmarks: unknown task 'arc_eazy'", marks=SLOW),
+        ["model=tiny", "tracking=none", "eval.benchmarks=[arc_eazy]"], "eval.benchmarks: unknown task 'arc_eazy'", marks=SLOW
+    ),
     "chat template without generation tags": Case(
         [*SMALL, "model.kind=pretrained", "model.path={model}", "model.chat_template=native"],
         "model=tiny: the model's chat template has no {% generation %} tags, so assistant tokens cannot be told apart "
         "for the loss, and TRL has no patched version of it. Use model.chat_template=chatml or give the tokenizer a "
-        "template with {% generation %} tags.", model="plain_template", marks=SLOW),
+        "template with {% generation %} tags.",
+        model="plain_template",
+        marks=SLOW,
+    ),
     "model with its own code, trust_remote_code unset": Case(
         [*SMALL, "model.kind=pretrained", "model.path={model}"],
         "model '{model}' ships its own Python code (auto_map in its config.json), which runs only with "
-        "model.trust_remote_code=true; set that only if you trust the code", model="custom_code", marks=SLOW),
+        "model.trust_remote_code=true; set that only if you trust the code",
+        model="custom_code",
+        marks=SLOW,
+    ),
     "a config path that escapes the project": Case(
         ["data.sources.human.path=../outside/human.jsonl"],
         "data.sources.human.path='../outside/human.jsonl' escapes the project directory {cwd}: relative paths must "
-        "stay inside it; give an absolute path for a file outside the project"),
+        "stay inside it; give an absolute path for a file outside the project",
+    ),
     "unwritable outputs dir": Case(
-        [], "error: the outputs dir {outdir} cannot be written ({outparent}: Permission denied); make it writable or "
-        "choose another with hydra.run.dir=... (hydra.sweep.dir=... with -m)"),
+        [],
+        "error: the outputs dir {outdir} cannot be written ({outparent}: Permission denied); make it writable or "
+        "choose another with hydra.run.dir=... (hydra.sweep.dir=... with -m)",
+    ),
     "disk space below paths.min_free_gb": Case(
         ["paths.min_free_gb=1e9"],
         "only {free} GB free on the disk of the run dir {run}, below paths.min_free_gb=1e+09; free some space "
-        "(checkpoints and caches need it) or lower paths.min_free_gb"),
+        "(checkpoints and caches need it) or lower paths.min_free_gb",
+    ),
     "bad Optuna storage URL": Case(
         ["-m", "+sweep=optuna_mix", "model=tiny", "hydra.sweeper.storage=notadb://host/db"],
         "hydra.sweeper.storage 'notadb://host/db' cannot be opened (NoSuchModuleError: Can't load plugin: "
         "sqlalchemy.dialects:notadb); give a SQLAlchemy URL such as sqlite:////abs/path/optuna.db or "
-        "postgresql://user@host/db, or leave it null for SQLite in the sweep dir"),
+        "postgresql://user@host/db, or leave it null for SQLite in the sweep dir",
+    ),
     "judge endpoint down": Case(
         ["synth.judge={{model: judge, kind: openai, base_url: '{judge}', timeout: 5, max_retries: 0}}"],
-        "{judge}/chat/completions (model 'judge') failed after 0 retries: ConnectError", entry="synth", marks=SLOW),
+        "{judge}/chat/completions (model 'judge') failed after 0 retries: ConnectError",
+        entry="synth",
+        marks=SLOW,
+    ),
 }
 
 
@@ -114,7 +141,7 @@ def closed_port() -> int:
 def build_model(kind: str, directory: Path) -> Path:
     """A small local model folder: one whose chat template has no generation tags, or one that ships its own code."""
     from sft_ablate.config import TinyModelConfig
-    from sft_ablate.tiny_model import init_model, train_tokenizer
+    from sft_ablate.training.tiny_model import init_model, train_tokenizer
 
     tokenizer = train_tokenizer([m["content"] for m in GOOD["messages"]] * 4, 300)
     tokenizer.chat_template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
@@ -123,24 +150,27 @@ def build_model(kind: str, directory: Path) -> Path:
     model.save_pretrained(directory)
     if kind == "custom_code":
         config = json.loads((directory / "config.json").read_text())
-        config.update(model_type="sft_ablate_custom", auto_map={"AutoConfig": "custom.CustomConfig",
-                                                                 "AutoModelForCausalLM": "custom.CustomModel"})
+        config.update(
+            model_type="sft_ablate_custom",
+            auto_map={"AutoConfig": "custom.CustomConfig", "AutoModelForCausalLM": "custom.CustomModel"},
+        )
         (directory / "config.json").write_text(json.dumps(config))
         marker = directory / "CODE_RAN"
         (directory / "custom.py").write_text(
             f"from pathlib import Path\nPath({str(marker)!r}).touch()\n"
             "from transformers import LlamaConfig, LlamaForCausalLM\n"
             "class CustomConfig(LlamaConfig):\n    model_type = 'sft_ablate_custom'\n"
-            "class CustomModel(LlamaForCausalLM):\n    config_class = CustomConfig\n")
+            "class CustomModel(LlamaForCausalLM):\n    config_class = CustomConfig\n"
+        )
     return directory
 
 
 def run_in_process(entry: str, args: list[str], monkeypatch, capfd) -> tuple[int, str]:
-    """`python -m sft_ablate ARGS` (or sft_ablate.synth) in this process: its exit code and everything it printed."""
+    """`python -m sft_ablate ARGS` (or `python -m sft_ablate.synth`) in this process: its exit code and everything it printed."""
     if entry == "run":
-        from sft_ablate.app import main
+        from sft_ablate.launch.app import main
     else:
-        from sft_ablate.synth import main
+        from sft_ablate.launch.app import synth_main as main
     monkeypatch.setattr(sys, "argv", [entry, *args])
     sigterm = signal.getsignal(signal.SIGTERM)  # main() makes SIGTERM an interrupt; give pytest its own back
     try:
@@ -166,8 +196,13 @@ def unwritable_dir(tmp_path: Path) -> Path:
 def test_bad_input_gives_its_exact_message_and_leaves_nothing(name, tmp_path, cache_dir, monkeypatch, capfd):
     case = CASES[name]
     run_dir = tmp_path / "run"
-    values = {"file": tmp_path / "human.jsonl", "run": run_dir, "cwd": Path.cwd(), "model": tmp_path / "model",
-              "judge": f"http://127.0.0.1:{closed_port()}/v1"}
+    values = {
+        "file": tmp_path / "human.jsonl",
+        "run": run_dir,
+        "cwd": Path.cwd(),
+        "model": tmp_path / "model",
+        "judge": f"http://127.0.0.1:{closed_port()}/v1",
+    }
     if case.data is not None:
         values["file"].write_bytes(_line(GOOD) + case.data)
     if case.model:
@@ -182,8 +217,13 @@ def test_bad_input_gives_its_exact_message_and_leaves_nothing(name, tmp_path, ca
 
         server = ChatServer().__enter__()
         generator = f"kind: openai, base_url: '{server.base_url}', concurrency: 1, timeout: 5, max_retries: 0"
-        args += [f"synth.generators=[{{model: teacher, {generator}}}]", "synth.target_rows=2", "synth.max_rounds=1",
-                 "synth.prompts_per_round=1", "synth.tasks_per_prompt=2"]
+        args += [
+            f"synth.generators=[{{model: teacher, {generator}}}]",
+            "synth.target_rows=2",
+            "synth.max_rounds=1",
+            "synth.prompts_per_round=1",
+            "synth.tasks_per_prompt=2",
+        ]
     sweep = "-m" in args
     args.append(f"hydra.{'sweep' if sweep else 'run'}.dir={out_dir}")
     try:
@@ -220,13 +260,18 @@ def test_readme_table_lists_every_case():
     assert {k: v for k, v in table.items() if k in errors} == errors
 
 
-@pytest.mark.parametrize("argv, expected", [
-    ([], "outputs/runs"), (["-m", "mix=30_70,50_50"], "outputs/multirun"),
-    (["hydra.run.dir=elsewhere/run_${now:%H}"], "elsewhere/run_"), (["-m", "hydra.sweep.dir=/tmp/x"], "/tmp/x"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        ([], "outputs/runs"),
+        (["-m", "mix=30_70,50_50"], "outputs/multirun"),
+        (["hydra.run.dir=elsewhere/run_${now:%H}"], "elsewhere/run_"),
+        (["-m", "hydra.sweep.dir=/tmp/x"], "/tmp/x"),
+    ],
+)
 def test_preflight_finds_the_outputs_dir_without_resolving_hydras_interpolations(argv, expected):
     """The default run and sweep dirs hold ${now:...}, which only Hydra can resolve: the check must not try."""
-    from sft_ablate.cli import CONF_DIR
-    from sft_ablate.preflight import outputs_root
+    from sft_ablate.launch.preflight import outputs_root
+    from sft_ablate.paths import CONF_DIR
 
     assert str(outputs_root(argv, CONF_DIR)).endswith(expected)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.benchmark_tasks import extract_number, load_spec, resolve_benchmarks, resolve_task
-from sft_ablate.benchmarks import numeric_answer
 from sft_ablate.config import EvalConfig
 from sft_ablate.errors import ConfigError, DataError, EnvironmentProblem
+from sft_ablate.evaluation.lighteval_runner import numeric_answer
+from sft_ablate.evaluation.tasks import extract_number, load_spec, resolve_benchmarks, resolve_task
 from tests.conftest import shared_file
 from tests.fake_hub import FakeHub
 
@@ -32,8 +32,11 @@ def test_bundled_task_reads_the_sample_data():
     task = resolve_task("bundled_mc", None)
     assert (task.name, task.lighteval_string) == ("local_bundled_mc", "local_bundled_mc|0")
     assert len(task.local.rows) == task.local.total_rows == 60
-    assert task.local.rows[0] == {"query": "Question: What is the capital of Norway?\nAnswer:",
-                                  "choices": [" Bergen", " Oslo", " Copenhagen", " Stockholm"], "gold": 1}
+    assert task.local.rows[0] == {
+        "query": "Question: What is the capital of Norway?\nAnswer:",
+        "choices": [" Bergen", " Oslo", " Copenhagen", " Stockholm"],
+        "gold": 1,
+    }
 
 
 def test_arc_easy_first_rows_with_max_samples():
@@ -90,8 +93,12 @@ def test_last_number_without_a_marker():
 
 def test_a_users_own_csv_task_with_choice_columns_and_a_letter_answer(tmp_path):
     csv = "question,A,B,C,answer\nWhat is 2+2?,3,4,5,B\nCapital of Peru?,Lima,Quito,Cusco,A\n"
-    task_file = write_task(tmp_path, "kind: multiple_choice\npath: items.csv\nprompt: '{question}'\n"
-                           "choices: [A, B, C]\ngold: answer\n", csv, "items.csv")
+    task_file = write_task(
+        tmp_path,
+        "kind: multiple_choice\npath: items.csv\nprompt: '{question}'\nchoices: [A, B, C]\ngold: answer\n",
+        csv,
+        "items.csv",
+    )
     task = resolve_task(str(task_file), None)
     assert task.name == "local_my_task"
     assert [r["gold"] for r in task.local.rows] == [1, 0]
@@ -216,8 +223,10 @@ def mmlu_like_repo(root: Path) -> Path:
     import pyarrow.parquet as pq
 
     (root / "anatomy").mkdir(parents=True)
-    (root / "README.md").write_text("---\nconfigs:\n- config_name: anatomy\n  data_files:\n  - split: test\n"
-                                    "    path: anatomy/test-*.parquet\n  - split: dev\n    path: anatomy/dev-*.parquet\n---\n")
+    (root / "README.md").write_text(
+        "---\nconfigs:\n- config_name: anatomy\n  data_files:\n  - split: test\n"
+        "    path: anatomy/test-*.parquet\n  - split: dev\n    path: anatomy/dev-*.parquet\n---\n"
+    )
     rows = [{"question": f"Which of these is bone number {i} in the list?", "subject": "anatomy",
              "choices": ["femur", "tibia", "ulna", "radius"], "answer": i % 4} for i in range(8)]  # fmt: skip
     pq.write_table(pa.Table.from_pylist(rows), root / "anatomy" / "test-00000-of-00001.parquet")
@@ -237,7 +246,7 @@ def fake_hub(tmp_path, monkeypatch):
 
 @pytest.mark.slow  # imports lighteval's task modules
 def test_hub_task_resolves_to_lighteval_builtin_when_the_hub_answers(fake_hub):
-    from sft_ablate.benchmark_tasks import check_hub_dataset
+    from sft_ablate.evaluation.tasks import check_hub_dataset
 
     task = resolve_task("mmlu:anatomy|0", None)
     assert (task.lighteval_string, task.builtin_module) == ("mmlu:anatomy|0", "lighteval.tasks.tasks.mmlu")

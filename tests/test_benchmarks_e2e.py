@@ -35,7 +35,8 @@ def test_retraining_into_the_same_dir_is_benchmarked_on_the_new_weights(tmp_path
     assert set(metrics["benchmarks"]["bundled_mc"]) == {"acc", "acc_stderr", "acc_norm", "acc_norm_stderr"}
     assert set(metrics["base_benchmarks"]["bundled_mc"]) == {"acc", "acc_stderr", "acc_norm", "acc_norm_stderr"}
     assert metrics["benchmarks_delta"]["bundled_mc"]["acc"] == pytest.approx(
-        metrics["benchmarks"]["bundled_mc"]["acc"] - metrics["base_benchmarks"]["bundled_mc"]["acc"])
+        metrics["benchmarks"]["bundled_mc"]["acc"] - metrics["base_benchmarks"]["bundled_mc"]["acc"]
+    )
     assert first["benchmarks"]["tasks"]["bundled_mc"]["items"] == 16 == len(first_details)
     assert {"base_benchmarks", "benchmarks"} <= set(first["timings"])
 
@@ -109,12 +110,14 @@ def test_hub_task_runs_unchanged_when_a_hub_answers(tmp_path, cache_dir):
 
 def test_generative_tasks_through_lighteval_on_the_tiny_model(tmp_path, cache_dir):
     """Exact-match and numeric generative tasks run through lighteval's pipeline and score what was generated."""
-    from sft_ablate.benchmark_tasks import resolve_benchmarks
-    from sft_ablate.benchmarks import score_benchmarks
-    from sft_ablate.data import prepare_data
-    from sft_ablate.models import base_model_dir, load_model
+    from sft_ablate.data.prepare import prepare_data
+    from sft_ablate.evaluation.lighteval_runner import score_benchmarks
+    from sft_ablate.evaluation.tasks import resolve_benchmarks
+    from sft_ablate.training.models import base_model_dir, load_model
 
-    rows = [{"question": f"What is {a} + {b}?", "answer": f"{a} + {b} = {a + b}\n#### {a + b}"} for a, b in [(2, 3), (10, 7), (4, 4)]]
+    rows = [
+        {"question": f"What is {a} + {b}?", "answer": f"{a} + {b} = {a + b}\n#### {a + b}"} for a, b in [(2, 3), (10, 7), (4, 4)]
+    ]
     (tmp_path / "sums.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     common = "kind: generative\npath: sums.jsonl\nprompt: 'Question: {question}\\nAnswer:'\ngold: answer\ngeneration_size: 8\n"
     (tmp_path / "sums_numeric.yaml").write_text(common + "answer: numeric\nanswer_marker: '####'\n")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
-from sft_ablate.cli import CONF_DIR, config_groups, quote_group_values
 from sft_ablate.config import synthetic_fraction
 from sft_ablate.errors import ConfigError, EnvironmentProblem
-from sft_ablate.models import check_environment
+from sft_ablate.launch.overrides import config_groups, quote_group_values
+from sft_ablate.paths import CONF_DIR
+from sft_ablate.training.models import check_environment
 from tests.conftest import compose_config
 
 GROUPS = ["mix", "model", "lora", "train", "eval", "tracking", "data", "quality", "diversity", "arena", "judge"]
@@ -77,13 +78,15 @@ def test_mix_naming_an_undefined_source_is_rejected():
 
 
 def test_n_way_mixture_over_named_sources():
-    config = compose_config([
-        "+data.sources.extra={path: /tmp/extra.jsonl, kind: human}",
-        "mix.name=three_way",
-        "mix.weights.synthetic=0.25",
-        "mix.weights.human=0.5",
-        "+mix.weights.extra=0.25",
-    ])
+    config = compose_config(
+        [
+            "+data.sources.extra={path: /tmp/extra.jsonl, kind: human}",
+            "mix.name=three_way",
+            "mix.weights.synthetic=0.25",
+            "mix.weights.human=0.5",
+            "+mix.weights.extra=0.25",
+        ]
+    )
     assert config.mix.weights == {"synthetic": 0.25, "human": 0.5, "extra": 0.25}
 
 
@@ -124,4 +127,3 @@ class TestOverrideQuoting:
 
     def test_groups_come_from_conf_and_sweeps(self):
         assert {"mix", "model", "lora", "train", "eval", "tracking", "data", "sweep"} <= self.groups
-

@@ -9,11 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sft_ablate import embeddings
-from sft_ablate.cli import SAMPLE_DATA_DIR
 from sft_ablate.config import DiversityConfig, SourceConfig
-from sft_ablate.data import embed_rows, prepare_data
-from sft_ablate.diversity import (
+from sft_ablate.data import embeddings
+from sft_ablate.data.diversity import (
     cluster_entropy,
     distinct_n,
     leading_word,
@@ -21,10 +19,12 @@ from sft_ablate.diversity import (
     measure,
     select,
 )
+from sft_ablate.data.formats import to_messages
+from sft_ablate.data.mixture import source_rng
+from sft_ablate.data.prepare import embed_rows, prepare_data
+from sft_ablate.data.sources import load_source
 from sft_ablate.errors import ConfigError
-from sft_ablate.formats import to_messages
-from sft_ablate.mixture import source_rng
-from sft_ablate.sources import load_source
+from sft_ablate.paths import SAMPLE_DATA_DIR
 from tests.conftest import compose_config, shared_file
 
 LEVELS = ("low", "medium", "high")
@@ -64,8 +64,12 @@ def test_cluster_entropy_counts_rows_per_cluster():
     even = np.repeat(np.eye(4), 3, axis=0)
     assert cluster_entropy(even, centers)["cluster_entropy"] == pytest.approx(2.0)  # 4 equal clusters: 2 bits
     one = np.repeat(np.eye(4)[:1], 12, axis=0)
-    assert cluster_entropy(one, centers) == {"cluster_entropy": 0.0, "cluster_entropy_normalized": 0.0,
-                                                  "clusters_hit": 1, "clusters": 4}
+    assert cluster_entropy(one, centers) == {
+        "cluster_entropy": 0.0,
+        "cluster_entropy_normalized": 0.0,
+        "clusters_hit": 1,
+        "clusters": 4,
+    }
 
 
 def test_leading_words_skip_polite_openings():
@@ -75,14 +79,22 @@ def test_leading_words_skip_polite_openings():
 
 
 def test_measure_reports_every_figure():
-    rows = [to_messages({"prompt": p, "completion": c}) for p, c in
-            [("Write a poem", "Roses are red"), ("Convert 5 km", "3.1 miles"), ("Write a song", "La la la")]]
+    rows = [
+        to_messages({"prompt": p, "completion": c})
+        for p, c in [("Write a poem", "Roses are red"), ("Convert 5 km", "3.1 miles"), ("Write a song", "La la la")]
+    ]
     m = measure(rows, unit(np.eye(3)), tasks=["poem", "units", "poem"])
     assert m["rows"] == 3 and m["mean_cosine_distance"] == pytest.approx(1.0)
     assert m["leading_words"] == 2 and m["top_leading_words"] == {"write": 2, "convert": 1}
     assert m["tasks"] == 2
-    for key in ("distinct_1_instruction", "distinct_2_instruction", "distinct_1_response", "distinct_2_response",
-                "cluster_entropy", "leading_word_entropy"):
+    for key in (
+        "distinct_1_instruction",
+        "distinct_2_instruction",
+        "distinct_1_response",
+        "distinct_2_response",
+        "cluster_entropy",
+        "leading_word_entropy",
+    ):
         assert key in m
 
 
@@ -115,8 +127,12 @@ def test_a_pool_smaller_than_the_share_is_taken_whole_and_repeated(blobs, level)
 
 def test_levels_order_on_structured_data(blobs):
     for seed in range(3):
-        scores = [mean_cosine_distance(blobs[select(blobs, 30, compose_config([f"diversity={level}"]).diversity,
-                                                   source_rng(seed, "s"))]) for level in LEVELS]
+        scores = [
+            mean_cosine_distance(
+                blobs[select(blobs, 30, compose_config([f"diversity={level}"]).diversity, source_rng(seed, "s"))]
+            )
+            for level in LEVELS
+        ]
         assert scores[0] < scores[1] < scores[2], scores
 
 
@@ -191,8 +207,18 @@ def test_an_unchanged_pool_is_never_embedded_twice(cache_dir, tmp_path):
     assert embeddings.encoder_calls - before == embedded  # other level, mix and seed: same pool, no encoder call
     assert again.report["train_hash"] != first.report["train_hash"]
 
-    own.write_text(own.read_text() + json.dumps({"messages": [{"role": "user", "content": "A brand new question?"},
-                                                              {"role": "assistant", "content": "A new answer."}]}) + "\n")
+    own.write_text(
+        own.read_text()
+        + json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": "A brand new question?"},
+                    {"role": "assistant", "content": "A new answer."},
+                ]
+            }
+        )
+        + "\n"
+    )
     prepare_data(compose_config(overrides))
     changed = embeddings.encoder_calls - before - embedded
     assert 0 < changed <= len(first.train_pools["human"]) + 1  # only the changed source is embedded again

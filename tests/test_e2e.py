@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.cli import PROJECT_ROOT
+from sft_ablate.paths import PROJECT_ROOT
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -39,9 +39,17 @@ def test_single_run_records_everything(tiny_run):
     assert r["data"]["train_hash"] and r["config"]["mix"]["name"] == "50_50"
     assert r["environment"]["versions"]["trl"] and "commit" in r["environment"]["git"]
     assert set(r["timings"]) >= {"data", "model", "tokenize", "base_eval", "train", "eval", "total"}
-    assert r["factors"] == {"mix": "50_50", "synthetic_fraction": 0.5, "model": "tiny", "lora": "none", "lora_r": 0,
-                            "learning_rate": r["config"]["train"]["learning_rate"],
-                            "budget": r["config"]["data"]["budget"], "diversity": "all", "seed": 0}
+    assert r["factors"] == {
+        "mix": "50_50",
+        "synthetic_fraction": 0.5,
+        "model": "tiny",
+        "lora": "none",
+        "lora_r": 0,
+        "learning_rate": r["config"]["train"]["learning_rate"],
+        "budget": r["config"]["data"]["budget"],
+        "diversity": "all",
+        "seed": 0,
+    }
 
 
 def test_budget_is_split_50_50(tiny_run):
@@ -74,22 +82,29 @@ def test_same_command_and_seed_reproduce(tiny_run, tmp_path):
 
 def test_multirun_over_two_mixes(tmp_path, cache_dir):
     sweep = tmp_path / "sweep"
-    proc = run_cli(["-m", *TINY, "mix=30_70,50_50", f"hydra.sweep.dir={sweep}", "data.budget=80",
-                    "train.epochs=1", "eval.base_model=false"], cwd=tmp_path)
+    proc = run_cli(
+        ["-m", *TINY, "mix=30_70,50_50", f"hydra.sweep.dir={sweep}", "data.budget=80", "train.epochs=1", "eval.base_model=false"],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = sorted(p.parent for p in sweep.glob("*/results.json"))
     assert len(runs) == 2
     rows = {results(r)["config"]["mix"]["name"]: results(r)["data"]["sources"] for r in runs}
-    assert {k: (v["synthetic"]["rows"], v["human"]["rows"]) for k, v in rows.items()} == {
-        "30_70": (24, 56), "50_50": (40, 40)}
+    assert {k: (v["synthetic"]["rows"], v["human"]["rows"]) for k, v in rows.items()} == {"30_70": (24, 56), "50_50": (40, 40)}
     # The arena: one pool for the sweep (base + both runs), a rating with a CI in each results.json.
     for r in runs:
         elo = results(r)["metrics"]["elo"]
         assert elo["ci_low"] <= elo["rating"] <= elo["ci_high"] and 0 <= elo["win_rate_vs_base"] <= 1
         assert results(r)["arena"]["swap_agreement"] == 1.0  # the reference judge has no position bias
     assert results(runs[1])["arena"]["opponents"] == [runs[0].name]  # the second run also battles the first
-    leaderboard = subprocess.run([sys.executable, "-m", "sft_ablate.arena", str(sweep)], capture_output=True, text=True,
-                                 cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, timeout=300)
+    leaderboard = subprocess.run(
+        [sys.executable, "-m", "sft_ablate.arena", str(sweep)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        timeout=300,
+    )
     assert leaderboard.returncode == 0, leaderboard.stderr[-3000:]
     assert "judge calls made: 0" in leaderboard.stdout and "base/tiny" in leaderboard.stdout
     assert all(r.name in leaderboard.stdout for r in runs) and (sweep / "arena_leaderboard.png").exists()
@@ -106,7 +121,12 @@ def test_invalid_config_fails_fast_and_leaves_nothing(tmp_path):
 def test_bad_data_row_names_file_and_line(tmp_path, cache_dir):
     bad = tmp_path / "bad.jsonl"
     good = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
-    bad.write_text(json.dumps(good) + "\n" + json.dumps({"messages": [{"role": "user", "content": "Hi"}, {"role": "user", "content": "?"}]}) + "\n")
+    bad.write_text(
+        json.dumps(good)
+        + "\n"
+        + json.dumps({"messages": [{"role": "user", "content": "Hi"}, {"role": "user", "content": "?"}]})
+        + "\n"
+    )
     run_dir = tmp_path / "run"
     proc = run_cli([*TINY, f"data.sources.human.path={bad}", f"hydra.run.dir={run_dir}"], cwd=tmp_path, timeout=120)
     assert proc.returncode == 2

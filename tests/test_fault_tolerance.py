@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.cli import PROJECT_ROOT
+from sft_ablate.paths import PROJECT_ROOT
 from tests.conftest import run_cli
 
 # A small tiny-model run: few rows, short rows, no base-model eval, two sample answers.
@@ -33,8 +33,9 @@ def results(run_dir: Path) -> dict:
 def start_cli(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT)}
     with log.open("w") as out:
-        return subprocess.Popen([sys.executable, "-m", "sft_ablate", *args], cwd=cwd, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "sft_ablate", *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 600) -> None:
@@ -109,7 +110,7 @@ def test_ctrl_c_saves_a_checkpoint_marks_the_run_interrupted_and_exits_non_zero(
 WRITER = """
 import sys
 from pathlib import Path
-from sft_ablate.record import write_json_atomic
+from sft_ablate.io import write_json_atomic
 
 path, writer, i = Path(sys.argv[1]), int(sys.argv[2]), 0
 while True:
@@ -126,8 +127,9 @@ def test_results_json_is_never_truncated_by_a_kill_at_any_moment(tmp_path):
     rng = random.Random(0)
     writes_seen = set()
     for writer in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(writer)], env=env,
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), str(writer)], env=env, stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout.readline() == "wrote\n"
         # Kill at a random moment: mid-write, mid-fsync, mid-rename, between writes.
         time.sleep(rng.uniform(0, 0.3))
@@ -177,8 +179,12 @@ def test_wandb_online_failing_costs_a_warning_and_the_run_completes(tmp_path, ca
     with FailingWandbServer() as server:
         env = {"WANDB_BASE_URL": server.url, "WANDB_API_KEY": "local-" + "0" * 34, "WANDB_DISABLE_GIT": "true"}
         start = time.monotonic()
-        proc = run_cli([*SMALL, "tracking=wandb_online", "tracking.init_timeout=10", "train.max_steps=2",
-                        f"hydra.run.dir={run_dir}"], cwd=tmp_path, env=env, timeout=300)
+        proc = run_cli(
+            [*SMALL, "tracking=wandb_online", "tracking.init_timeout=10", "train.max_steps=2", f"hydra.run.dir={run_dir}"],
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+        )
         elapsed = time.monotonic() - start
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from sft_ablate.config import SourceConfig
+from sft_ablate.data.formats import RowProblem, to_messages
+from sft_ablate.data.sources import load_source
 from sft_ablate.errors import DataError
-from sft_ablate.formats import RowProblem, to_messages
-from sft_ablate.sources import load_source
 
 CHAT = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
 
@@ -20,8 +20,12 @@ class TestGoodRows:
         assert to_messages({"messages": CHAT}) == CHAT
 
     def test_messages_with_system_and_two_turns(self):
-        rows = [{"role": "system", "content": "Be brief."}, *CHAT, {"role": "user", "content": "Bye"},
-                {"role": "assistant", "content": "Bye!"}]
+        rows = [
+            {"role": "system", "content": "Be brief."},
+            *CHAT,
+            {"role": "user", "content": "Bye"},
+            {"role": "assistant", "content": "Bye!"},
+        ]
         assert to_messages({"messages": rows}) == rows
 
     def test_alpaca_with_and_without_input(self):
@@ -47,10 +51,17 @@ class TestGoodRows:
         assert to_messages(row) == CHAT
 
     def test_self_instruct_task_takes_its_first_instance(self):
-        row = {"id": "seed_task_1", "name": "x", "instruction": "Add the numbers.", "is_classification": False,
-               "instances": [{"input": "2 and 3", "output": "5"}, {"input": "1 and 1", "output": "2"}]}
-        assert to_messages(row) == [{"role": "user", "content": "Add the numbers.\n\n2 and 3"},
-                                    {"role": "assistant", "content": "5"}]
+        row = {
+            "id": "seed_task_1",
+            "name": "x",
+            "instruction": "Add the numbers.",
+            "is_classification": False,
+            "instances": [{"input": "2 and 3", "output": "5"}, {"input": "1 and 1", "output": "2"}],
+        }
+        assert to_messages(row) == [
+            {"role": "user", "content": "Add the numbers.\n\n2 and 3"},
+            {"role": "assistant", "content": "5"},
+        ]
         empty_input = {**row, "instances": [{"input": "", "output": "Done."}]}
         assert to_messages(empty_input, "self_instruct")[0]["content"] == "Add the numbers."
         with pytest.raises(RowProblem, match="non-empty list"):
@@ -65,9 +76,15 @@ class TestBadRows:
         "row,problem",
         [
             ({"messages": [{"role": "user", "content": "Hi"}, {"role": "bot", "content": "x"}]}, "unknown role 'bot'"),
-            ({"messages": [{"role": "assistant", "content": "x"}]}, "roles must alternate user/assistant, got 'assistant' after 'start'"),
+            (
+                {"messages": [{"role": "assistant", "content": "x"}]},
+                "roles must alternate user/assistant, got 'assistant' after 'start'",
+            ),
             ({"messages": [*CHAT, {"role": "assistant", "content": "again"}]}, "got 'assistant' after 'assistant'"),
-            ({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "  "}]}, "message 2 (assistant): empty content"),
+            (
+                {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "  "}]},
+                "message 2 (assistant): empty content",
+            ),
             ({"messages": [{"role": "user", "content": "Hi"}]}, "the last message must be from the assistant"),
             ({"messages": [CHAT[0], {"role": "system", "content": "late"}, CHAT[1]]}, "system message is only allowed first"),
             ({"messages": []}, "no messages"),
@@ -153,8 +170,13 @@ class TestFiles:
 
     def test_csv_with_json_messages_column_and_line_numbers(self, tmp_path):
         path = tmp_path / "d.csv"
-        pd.DataFrame([{"prompt": "Hi", "completion": "Hello!"}, {"prompt": "multi\nline", "completion": "ok"},
-                      {"prompt": "x", "completion": ""}]).to_csv(path, index=False)
+        pd.DataFrame(
+            [
+                {"prompt": "Hi", "completion": "Hello!"},
+                {"prompt": "multi\nline", "completion": "ok"},
+                {"prompt": "x", "completion": ""},
+            ]
+        ).to_csv(path, index=False)
         with pytest.raises(DataError, match=rf"{path}:5: message 2 \(assistant\): empty content"):
             load_source("s", source(path), on_bad_row="fail")  # the quoted newline makes row 3 start on line 5
         path2 = tmp_path / "m.csv"

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from sft_ablate.cli import PROJECT_ROOT
+from sft_ablate.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow  # one interpreter importing lighteval (10-20 s on 2 cores)
 
@@ -29,7 +29,7 @@ PROBE = textwrap.dedent(
     facts = {}
 
     import torch
-    from sft_ablate.lighteval_compat import find_builtin_task, keep_grad_mode, registry_of
+    from sft_ablate.evaluation.lighteval_compat import find_builtin_task, keep_grad_mode, registry_of
 
     with keep_grad_mode():
         import lighteval.models.transformers.transformers_model  # noqa: F401  (switches autograd off at import)
@@ -79,13 +79,13 @@ def facts() -> dict:
     proc = subprocess.run([sys.executable, "-c", PROBE], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(line for line in proc.stdout.splitlines() if line.startswith("FACTS "))
-    return json.loads(line[len("FACTS "):])
+    return json.loads(line[len("FACTS ") :])
 
 
 def test_plain_registry_still_fails_offline_so_the_patch_is_needed(facts):
     assert facts["plain_registry_error"] is not None, (
         "lighteval's Registry now loads all its task modules with the network cut: "
-        "sft_ablate.lighteval_compat.registry_of may no longer be needed"
+        "sft_ablate.evaluation.lighteval_compat.registry_of may no longer be needed"
     )
 
 

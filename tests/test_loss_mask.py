@@ -7,11 +7,11 @@ import pytest
 from transformers import AutoTokenizer
 
 from sft_ablate.config import ModelConfig, TinyModelConfig
+from sft_ablate.data.sources import Example
+from sft_ablate.data.tokenization import IGNORE_INDEX, tokenize_examples
 from sft_ablate.errors import ModelError
-from sft_ablate.models import CHATML_TEMPLATE, set_chat_template
-from sft_ablate.sources import Example
-from sft_ablate.tiny_model import tiny_model_dir
-from sft_ablate.tokenization import IGNORE_INDEX, tokenize_examples
+from sft_ablate.training.models import CHATML_TEMPLATE, set_chat_template
+from sft_ablate.training.tiny_model import tiny_model_dir
 
 CONVERSATION = [
     {"role": "system", "content": "You are terse."},
@@ -91,12 +91,18 @@ def test_a_dropped_mask_inside_the_trainer_fails_loudly(tokenizer, tmp_path):
     from transformers import AutoModelForCausalLM
     from trl import SFTConfig, SFTTrainer
 
-    from sft_ablate.train import check_loss_mask, count_label_tokens
+    from sft_ablate.training.trainer import check_loss_mask, count_label_tokens
 
     split = tokenize(tokenizer, tmp_path, [CONVERSATION] * 4)
     model = AutoModelForCausalLM.from_pretrained(tokenizer.name_or_path)
-    args = SFTConfig(output_dir=str(tmp_path / "out"), use_cpu=True, bf16=False, report_to="none",
-                     per_device_train_batch_size=2, activation_checkpointing=False)
+    args = SFTConfig(
+        output_dir=str(tmp_path / "out"),
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        per_device_train_batch_size=2,
+        activation_checkpointing=False,
+    )
     unmasked = datasets.Dataset.from_dict({"input_ids": split.dataset["input_ids"]})  # labels gone
     trainer = SFTTrainer(model=model, args=args, train_dataset=unmasked, processing_class=tokenizer)
     with pytest.raises(ModelError, match="the loss mask changed inside SFTTrainer"):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sft_ablate.data.mixture import draw_indices, hold_out, plan_mixture, source_rng, split_counts
 from sft_ablate.errors import DataError
-from sft_ablate.mixture import draw_indices, hold_out, plan_mixture, source_rng, split_counts
 
 
 @st.composite

@@ -17,8 +17,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from sft_ablate.cli import CONF_DIR
-from sft_ablate.optuna_sweeper import ObjectiveMissing, _distribution, next_step, objective_value
+from sft_ablate.launch.optuna_sweeper import ObjectiveMissing, _distribution, next_step, objective_value
+from sft_ablate.paths import CONF_DIR
 from tests.conftest import PROJECT_ROOT
 
 HAS_DIVERSITY = (CONF_DIR / "diversity").is_dir()
@@ -51,8 +51,12 @@ def test_trial_accounting_counts_a_retried_trial_once_and_waits_for_running_ones
     for value in (1.0, 2.0):
         study.add_trial(optuna.create_trial(state=TrialState.COMPLETE, value=value))
     study.add_trial(optuna.create_trial(state=TrialState.FAIL))  # trial 2: its worker died...
-    study.add_trial(optuna.create_trial(state=TrialState.WAITING,  # ...so it was queued again
-                                        system_attrs={"failed_trial": 2, "retry_history": [2]}))
+    study.add_trial(
+        optuna.create_trial(
+            state=TrialState.WAITING,  # ...so it was queued again
+            system_attrs={"failed_trial": 2, "retry_history": [2]},
+        )
+    )
     assert next_step(study, n_trials=3) == "run"  # the waiting retry runs even though 4 trials exist
     running = study.ask()  # pops the retry
     assert next_step(study, n_trials=3) == "wait"  # 3 counted (2 is replaced), one of them still running
@@ -65,11 +69,24 @@ def test_trial_accounting_counts_a_retried_trial_once_and_waits_for_running_ones
 
 N_TRIALS = 6
 STUDY_ARGS = [
-    "-m", "+sweep=optuna_mix", "model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4",
-    "train.max_steps=4", "train.eval_steps=1", "train.save_steps=1", "eval.num_generations=1",
-    "eval.max_new_tokens=4", "eval.base_model=false", "train.threads=1",
-    f"hydra.sweeper.n_trials={N_TRIALS}", "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.grace_period=4",
-    "hydra.sweeper.sampler.n_startup_trials=2", "hydra.sweeper.pruner.n_startup_trials=1",
+    "-m",
+    "+sweep=optuna_mix",
+    "model=tiny",
+    "tracking=none",
+    "data.budget=16",
+    "data.eval_per_source=4",
+    "train.max_steps=4",
+    "train.eval_steps=1",
+    "train.save_steps=1",
+    "eval.num_generations=1",
+    "eval.max_new_tokens=4",
+    "eval.base_model=false",
+    "train.threads=1",
+    f"hydra.sweeper.n_trials={N_TRIALS}",
+    "hydra.sweeper.heartbeat_interval=1",
+    "hydra.sweeper.grace_period=4",
+    "hydra.sweeper.sampler.n_startup_trials=2",
+    "hydra.sweeper.pruner.n_startup_trials=1",
     "hydra.sweeper.pruner.n_warmup_steps=1",
     *([] if HAS_DIVERSITY else ["~hydra.sweeper.params.diversity"]),
 ]
@@ -77,8 +94,13 @@ STUDY_ARGS = [
 
 def start_worker(sweep: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "sft_ablate", *STUDY_ARGS, f"hydra.sweep.dir={sweep}"],
-                            cwd=sweep.parent, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sft_ablate", *STUDY_ARGS, f"hydra.sweep.dir={sweep}"],
+        cwd=sweep.parent,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for(condition, timeout: float, what: str) -> None:

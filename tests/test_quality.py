@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.cli import SAMPLE_DATA_DIR
 from sft_ablate.config import PII_KINDS, SourceConfig
-from sft_ablate.data import prepare_data
+from sft_ablate.data.prepare import prepare_data
+from sft_ablate.data.quality import apply_filters, find_pii, luhn_valid
+from sft_ablate.data.sources import load_source
 from sft_ablate.errors import ConfigError, DataError
-from sft_ablate.quality import apply_filters, find_pii, luhn_valid
-from sft_ablate.sources import load_source
+from sft_ablate.paths import SAMPLE_DATA_DIR
 from tests.conftest import compose_config
 
 ALL_KINDS = list(PII_KINDS)
@@ -120,8 +120,9 @@ def test_duplicate_reasons_point_at_the_kept_copy(planted_file):
         reasons.setdefault(d.filter, []).append(d.problem)
     assert reasons["exact_dedup"] == [f"exact duplicate of {path}:4", f"exact duplicate of {path}:6"]
     assert all(r.startswith("near-duplicate of ") and "Jaccard" in r for r in reasons["near_dedup"])
-    assert reasons["decontaminate"][0] == (f"shares 6 words with eval prompt {SAMPLE_DATA_DIR / 'eval_mc.jsonl'}:1: "
-                                           "'what is the capital of norway'")
+    assert reasons["decontaminate"][0] == (
+        f"shares 6 words with eval prompt {SAMPLE_DATA_DIR / 'eval_mc.jsonl'}:1: 'what is the capital of norway'"
+    )
     assert reasons["decontaminate"][1].startswith("shares 13 words with eval prompt ")
     assert "arena_prompts.jsonl:2: 'write a product description" in reasons["decontaminate"][1]
 
@@ -144,16 +145,24 @@ def test_filters_run_in_the_configured_order(planted_file):
     path.write_text(path.read_text() + json.dumps(pii_row) + "\n")
     examples = load_source("planted", SourceConfig(path=str(path)), "fail").examples
     dedup_first = apply_filters({"planted": examples}, quality_config(["quality.pii.action=drop"]))
-    pii_first = apply_filters({"planted": examples}, quality_config(["quality.pii.action=drop",
-                                                               "quality.filters=[pii,exact_dedup]"]))
+    pii_first = apply_filters(
+        {"planted": examples}, quality_config(["quality.pii.action=drop", "quality.filters=[pii,exact_dedup]"])
+    )
     assert dedup_first.removed["planted"]["pii"] + 1 == pii_first.removed["planted"]["pii"]
     assert dedup_first.removed["planted"]["exact_dedup"] - 1 == pii_first.removed["planted"]["exact_dedup"]
 
 
 def test_prepare_data_records_removals_and_traces_every_drop(planted_file, cache_dir):
     path, expected, n_rows = planted_file
-    config = compose_config(["model=tiny", f"data.sources.human.path={path}", "quality.length.min_tokens=5",
-                             "quality.pii.action=drop", "data.budget=40"])
+    config = compose_config(
+        [
+            "model=tiny",
+            f"data.sources.human.path={path}",
+            "quality.length.min_tokens=5",
+            "quality.pii.action=drop",
+            "data.budget=40",
+        ]
+    )
     data = prepare_data(config)
     human = data.report["sources"]["human"]
     assert human["removed"] == {f: expected.get(f, 0) for f in config.quality.filters}
@@ -224,8 +233,10 @@ def test_only_the_configured_kinds_are_looked_for():
 def test_bundled_data_has_no_pii_flags_and_passes_every_filter():
     """The bundled files carry versions, dates, prices, ISBNs and order numbers on purpose, and no PII at all:
     every flag would be a false positive. They also hold no duplicates or eval-prompt copies."""
-    sources = {name: load_source(name, SourceConfig(path=str(SAMPLE_DATA_DIR / f"{name}.jsonl")), "fail").examples
-               for name in ("human", "synthetic")}
+    sources = {
+        name: load_source(name, SourceConfig(path=str(SAMPLE_DATA_DIR / f"{name}.jsonl")), "fail").examples
+        for name in ("human", "synthetic")
+    }
     result = apply_filters(sources, compose_config([]).quality)
     assert result.redacted == {"human": {}, "synthetic": {}}
     assert all(n == 0 for counts in result.removed.values() for n in counts.values()), result.removed
@@ -252,7 +263,9 @@ def test_missing_eval_prompt_file_is_an_error_unless_optional(planted_file, tmp_
     examples = load_source("planted", SourceConfig(path=str(path)), "fail").examples
     missing = tmp_path / "nope.jsonl"
     with pytest.raises(DataError, match=f"eval prompt file not found: {missing}"):
-        apply_filters({"planted": examples}, quality_config([f"quality.decontaminate.eval_prompts=[{{path: {missing}, field: q}}]"]))
+        apply_filters(
+            {"planted": examples}, quality_config([f"quality.decontaminate.eval_prompts=[{{path: {missing}, field: q}}]"])
+        )
     optional = quality_config([f"quality.decontaminate.eval_prompts=[{{path: {missing}, field: q, optional: true}}]"])
     assert apply_filters({"planted": examples}, optional).eval_prompts == {}
 
@@ -263,7 +276,9 @@ def test_eval_prompt_file_without_the_field_names_file_and_line(planted_file, tm
     prompts.write_text(json.dumps({"question": "What is two plus two, exactly?"}) + "\n")
     examples = load_source("planted", SourceConfig(path=str(path)), "fail").examples
     with pytest.raises(DataError, match=f"{prompts}:1: no field 'query'"):
-        apply_filters({"planted": examples}, quality_config([f"quality.decontaminate.eval_prompts=[{{path: {prompts}, field: query}}]"]))
+        apply_filters(
+            {"planted": examples}, quality_config([f"quality.decontaminate.eval_prompts=[{{path: {prompts}, field: query}}]"])
+        )
 
 
 # ---------------------------------------------------------------- through the commands a user types
@@ -275,15 +290,29 @@ def test_a_run_writes_every_drop_to_its_dropped_rows_file(planted_file, tmp_path
 
     path, expected, _ = planted_file
     run_dir = tmp_path / "run"
-    proc = run_cli(["model=tiny", "tracking=none", f"data.sources.human.path={path}", "quality.length.min_tokens=5",
-                    "quality.pii.action=drop", "data.budget=16", "train.max_steps=1", "eval.base_model=false",
-                    "eval.num_generations=1", f"hydra.run.dir={run_dir}"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "model=tiny",
+            "tracking=none",
+            f"data.sources.human.path={path}",
+            "quality.length.min_tokens=5",
+            "quality.pii.action=drop",
+            "data.budget=16",
+            "train.max_steps=1",
+            "eval.base_model=false",
+            "eval.num_generations=1",
+            f"hydra.run.dir={run_dir}",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     dropped = [json.loads(line) for line in (run_dir / "dropped_rows.jsonl").read_text().splitlines()]
     assert sorted(d["filter"] for d in dropped) == sorted(f for f, n in expected.items() for _ in range(n))
     assert all(d["origin"].startswith(f"{path}:") and d["problem"] and d["source"] == "human" for d in dropped)
     results = json.loads((run_dir / "results.json").read_text())
-    assert results["data"]["sources"]["human"]["removed"] == {f: expected.get(f, 0) for f in results["data"]["quality"]["filters"]}
+    assert results["data"]["sources"]["human"]["removed"] == {
+        f: expected.get(f, 0) for f in results["data"]["quality"]["filters"]
+    }
 
 
 @pytest.mark.slow
@@ -291,13 +320,27 @@ def test_data_report_command_on_a_file(planted_file, tmp_path, cache_dir):
     import subprocess
     import sys
 
-    from sft_ablate.cli import PROJECT_ROOT
+    from sft_ablate.paths import PROJECT_ROOT
 
     path, expected, n_rows = planted_file
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "sft_ablate.data_report", str(path), "diversity=high", "data.budget=20",
-                           "quality.length.min_tokens=5", "--out", str(out)], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sft_ablate.data_report",
+            str(path),
+            "diversity=high",
+            "data.budget=20",
+            "quality.length.min_tokens=5",
+            "--out",
+            str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "rows removed by each quality filter" in proc.stdout and "near_dedup" in proc.stdout
     assert (out / "data_report.png").stat().st_size > 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sft_ablate.ratings import Battle, bradley_terry, online_elo
+from sft_ablate.arena.ratings import Battle, bradley_terry, online_elo
 
 TRUE = {"base": 1000.0, "a": 1060.0, "b": 1120.0, "c": 940.0, "d": 1200.0, "e": 1010.0}
 

@@ -72,14 +72,31 @@ def test_without_benchmarks_or_elo_there_are_no_such_columns(tmp_path):
 def test_benchmarks_elo_and_diversity_become_columns_leaderboard_and_data(tmp_path):
     for i, mix in enumerate(["30_70", "70_30"]):
         for seed in (0, 1):
-            write_run(tmp_path, f"{mix}_s{seed}", mix=mix, seed=seed, eval_loss=2.5 - 0.1 * i,
-                      benchmarks={"arc_easy": {"acc": 0.4 + 0.05 * i + 0.01 * seed, "acc_stderr": 0.03}},
-                      elo={"rating": 1010 + 20 * i + seed, "ci_low": 990 + 20 * i, "ci_high": 1030 + 20 * i,
-                           "win_rate_vs_base": 0.55 + 0.1 * i, "win_rate_ci_low": 0.45, "win_rate_ci_high": 0.7,
-                           "mean_answer_length": 120.0 + i},
-                      diversity={"train": {"distinct_2_instruction": 0.5 + 0.1 * i, "mean_cosine_distance": 0.7,
-                                           "top_leading_words": {"what": 3}},
-                                 "pool": {"mean_cosine_distance": 0.9}})
+            write_run(
+                tmp_path,
+                f"{mix}_s{seed}",
+                mix=mix,
+                seed=seed,
+                eval_loss=2.5 - 0.1 * i,
+                benchmarks={"arc_easy": {"acc": 0.4 + 0.05 * i + 0.01 * seed, "acc_stderr": 0.03}},
+                elo={
+                    "rating": 1010 + 20 * i + seed,
+                    "ci_low": 990 + 20 * i,
+                    "ci_high": 1030 + 20 * i,
+                    "win_rate_vs_base": 0.55 + 0.1 * i,
+                    "win_rate_ci_low": 0.45,
+                    "win_rate_ci_high": 0.7,
+                    "mean_answer_length": 120.0 + i,
+                },
+                diversity={
+                    "train": {
+                        "distinct_2_instruction": 0.5 + 0.1 * i,
+                        "mean_cosine_distance": 0.7,
+                        "top_leading_words": {"what": 3},
+                    },
+                    "pool": {"mean_cosine_distance": 0.9},
+                },
+            )
     report = build_report(tmp_path, baselines={"mix": "70_30"})
     table = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_by_mix.csv").set_index("mix")
     assert table.loc["30_70", "bench/arc_easy/acc_delta"] == pytest.approx(-0.05)
@@ -88,8 +105,12 @@ def test_benchmarks_elo_and_diversity_become_columns_leaderboard_and_data(tmp_pa
     board = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_leaderboard.csv")
     assert list(board["run"])[0] == "70_30_s1" and "elo/mean_answer_length" in board
     runs = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_runs.csv")
-    assert {"data/rows/synthetic", "data/train_tokens", "data/diversity/distinct_2_instruction",
-            "data/diversity/mean_cosine_distance"} <= set(runs.columns)
+    assert {
+        "data/rows/synthetic",
+        "data/train_tokens",
+        "data/diversity/distinct_2_instruction",
+        "data/diversity/mean_cosine_distance",
+    } <= set(runs.columns)
     assert not [c for c in runs.columns if "leading_words" in c or "pool" in c]  # headline figures only
     markdown = report.markdown.read_text()
     assert "Δ vs mix=70_30" in markdown and "arc_easy acc" in markdown and "win rate vs base" in markdown
@@ -125,16 +146,22 @@ def test_unknown_baseline_and_empty_dir_are_clear_errors(tmp_path):
 
 @pytest.mark.slow  # a fresh interpreter importing pandas, scipy and matplotlib
 def test_cli_exits_2_with_a_message(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sft_ablate.report", str(tmp_path)], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sft_ablate.report", str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2 and "error: no run under" in proc.stderr
 
 
 @pytest.mark.slow  # starts a W&B (offline) service
 def test_wandb_summary_run_holds_the_tables_and_plots(tmp_path):
     mix_ratio_runs(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "sft_ablate.report", str(tmp_path), "--wandb"], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sft_ablate.report", str(tmp_path), "--wandb"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "wandb sync" in proc.stdout
     [run] = (tmp_path / "report" / "wandb").glob("offline-run-*")

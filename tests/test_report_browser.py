@@ -33,7 +33,9 @@ def test_every_plot_in_the_html_decodes_in_a_browser(tmp_path, browser):
 
 def test_a_broken_image_is_caught(tmp_path, browser):
     page = tmp_path / "page.html"
-    page.write_text('<html><body><img src="data:image/png;base64,bm90IGEgcG5n" alt="broken">'
-                    '<img src="plots/elsewhere.png" alt="a file beside the page"></body></html>')
+    page.write_text(
+        '<html><body><img src="data:image/png;base64,bm90IGEgcG5n" alt="broken">'
+        '<img src="plots/elsewhere.png" alt="a file beside the page"></body></html>'
+    )
     result = check_page(page, browser)
     assert (result.images, result.decoded, sorted(result.broken)) == (2, 0, ["a file beside the page", "broken"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sft_ablate.train import last_complete_checkpoint
+from sft_ablate.training.trainer import last_complete_checkpoint
 
 
 def test_a_checkpoint_cut_short_by_a_kill_is_passed_over(tmp_path):

@@ -38,7 +38,7 @@ def test_trust_remote_code_is_off_in_every_shipped_model(option):
 
 
 def test_a_models_own_code_runs_only_with_trust_remote_code(tmp_path):
-    from sft_ablate.models import load_model
+    from sft_ablate.training.models import load_model
 
     model_dir = build_model("custom_code", tmp_path / "model")
     overrides = ["model=tiny", "lora=none", "model.kind=pretrained", f"model.path={model_dir}"]

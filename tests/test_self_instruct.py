@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from sft_ablate.cli import SAMPLE_DATA_DIR
 from sft_ablate.config import InstructionFilterConfig, WeaknessConfig
 from sft_ablate.errors import DataError
-from sft_ablate.self_instruct import (
+from sft_ablate.paths import SAMPLE_DATA_DIR
+from sft_ablate.synth.self_instruct import (
     NoveltyFilter,
     draw_examples,
     drop_reason,
@@ -68,11 +68,15 @@ def test_instruction_filters_name_the_reason():
 
 
 def test_parse_tasks_reads_numbered_lists_and_skips_chatter():
-    text = "Sure! Here are three new tasks:\n4. Name two rivers in Peru.\n5) Write a toast for a wedding.\n" \
-           "Task 6: Explain tides to a child.\n\nI hope these help!"
+    text = (
+        "Sure! Here are three new tasks:\n4. Name two rivers in Peru.\n5) Write a toast for a wedding.\n"
+        "Task 6: Explain tides to a child.\n\nI hope these help!"
+    )
     assert parse_tasks(text) == ["Name two rivers in Peru.", "Write a toast for a wedding.", "Explain tides to a child."]
     assert parse_tasks("- **Rhyme** ten words with cat\n* List prime numbers below 20") == [
-        "Rhyme ten words with cat", "List prime numbers below 20"]
+        "Rhyme ten words with cat",
+        "List prime numbers below 20",
+    ]
     assert parse_tasks("Write a story about a lighthouse.") == ["Write a story about a lighthouse."]
     assert parse_tasks("1. 1. Name a river.\n2. 2) Task 3: Name a lake.") == ["Name a river.", "Name a lake."]
 
@@ -104,9 +108,22 @@ def test_weak_prompts_are_the_held_out_prompts_answered_worst(tmp_path):
         ("Convert 5 km to miles.", "5 km is about 3.1 miles.", "Bananas are yellow."),  # failed
         ("Name a prime above 10.", "11 is a prime above 10.", "10 is even."),  # failed
     ]
-    (run / "generations.jsonl").write_text("".join(json.dumps({
-        "source": "human", "origin": "x", "prompt": [{"role": "user", "content": p}], "reference": r,
-        "base_output": "", "output": o}) + "\n" for p, r, o in rows))
+    (run / "generations.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "source": "human",
+                    "origin": "x",
+                    "prompt": [{"role": "user", "content": p}],
+                    "reference": r,
+                    "base_output": "",
+                    "output": o,
+                }
+            )
+            + "\n"
+            for p, r, o in rows
+        )
+    )
     weak = weak_prompts(WeaknessConfig(run_dir=str(run), max_rouge=0.3))
     assert sorted(t.text for t in weak) == ["Convert 5 km to miles.", "Name a prime above 10."]
     assert all(t.stage == "weakness" and t.seed_ids[0].startswith(str(run / "generations.jsonl")) for t in weak)

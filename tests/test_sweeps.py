@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import time
 
@@ -9,23 +11,37 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from sft_ablate.cli import CONF_DIR, SWEEPS_DIR, config_groups, quote_group_values, register
 from sft_ablate.errors import ConfigError
-from sft_ablate.record import completed_results
-from tests.conftest import run_cli
+from sft_ablate.launch.hydra_setup import register
+from sft_ablate.launch.overrides import config_groups, quote_group_values
+from sft_ablate.paths import CONF_DIR, SWEEPS_DIR
+from sft_ablate.record.results import completed_results, run_identity
+from tests.conftest import compose_config, run_cli
 
 SWEEPS = sorted(p.stem for p in SWEEPS_DIR.glob("*.yaml"))
 HAS_DIVERSITY = (CONF_DIR / "diversity").is_dir()  # the diversity group arrives with another branch
-SMALL = ["model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4", "train.max_steps=2",
-         "eval.num_generations=1", "eval.max_new_tokens=4", "eval.base_model=false", "train.save_steps=1"]
+SMALL = [
+    "model=tiny",
+    "tracking=none",
+    "data.budget=16",
+    "data.eval_per_source=4",
+    "train.max_steps=2",
+    "eval.num_generations=1",
+    "eval.max_new_tokens=4",
+    "eval.base_model=false",
+    "train.save_steps=1",
+]
 
 
 def compose_sweep(name: str, overrides: list[str]):
     register()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR)):
-        return compose(config_name="config", return_hydra_config=True,
-                       overrides=quote_group_values([f"+sweep={name}", "model=tiny", *overrides], config_groups()))
+        return compose(
+            config_name="config",
+            return_hydra_config=True,
+            overrides=quote_group_values([f"+sweep={name}", "model=tiny", *overrides], config_groups()),
+        )
 
 
 def test_the_issue_studies_are_shipped():
@@ -48,19 +64,60 @@ def test_every_sweep_composes_with_a_fixed_dir_named_after_its_study(name):
                 compose_sweep(name, [*extra, *quote_group_values([f"{key}={value.strip()}"], config_groups())])
 
 
+def run_config(*overrides: str) -> dict:
+    """The resolved config a run records, for these overrides."""
+    return dataclasses.asdict(compose_config(["model=tiny", *overrides]))
+
+
+def record(run_dir, config: dict, status: str = "complete") -> None:
+    (run_dir / "results.json").write_text(json.dumps({"status": status, "config": config, "metrics": {}}))
+
+
 def test_complete_run_of_the_same_config_is_returned_others_are_redone(tmp_path):
-    (tmp_path / "results.json").write_text(json.dumps({"status": "complete", "config_hash": "abc", "metrics": {}}))
-    assert completed_results(tmp_path, "abc")["status"] == "complete"
+    config = run_config()
+    record(tmp_path, config)
+    assert completed_results(tmp_path, config)["status"] == "complete"
     for status in ("failed", "running", "interrupted", "pruned"):
-        (tmp_path / "results.json").write_text(json.dumps({"status": status, "config_hash": "abc"}))
-        assert completed_results(tmp_path, "abc") is None
-    assert completed_results(tmp_path / "nothing_here", "abc") is None
+        record(tmp_path, config, status)
+        assert completed_results(tmp_path, config) is None
+    assert completed_results(tmp_path / "nothing_here", config) is None
 
 
 def test_a_run_dir_is_never_reused_for_another_config(tmp_path):
-    (tmp_path / "results.json").write_text(json.dumps({"status": "complete", "config_hash": "abc"}))
-    with pytest.raises(ConfigError, match=r"holds a complete run of another config \(config_hash abc, this one is xyz\)"):
-        completed_results(tmp_path, "xyz")
+    record(tmp_path, run_config("seed=1"))
+    with pytest.raises(ConfigError, match=r"holds a complete run of another config \(seed: 1 there, the default here\)"):
+        completed_results(tmp_path, run_config())
+
+
+def test_force_replaces_the_run_in_a_dir(tmp_path):
+    record(tmp_path, run_config("seed=1"))
+    (tmp_path / "checkpoints" / "checkpoint-2").mkdir(parents=True)
+    assert completed_results(tmp_path, run_config("force=true")) is None
+    assert not (tmp_path / "results.json").exists() and not (tmp_path / "checkpoints").exists()
+
+
+def test_a_new_field_at_its_default_keeps_an_older_release_s_runs_valid(tmp_path):
+    """A run recorded before a field existed is the same run as today's at that field's default."""
+    today = run_config()
+    older = copy.deepcopy(today)
+    del older["force"], older["train"]["learning_rate"]  # as if these fields came with a later release
+    older["train"]["gone_field"] = 3  # a field a later release removed: still part of the old run's identity
+    record(
+        tmp_path,
+        {k: v for k, v in older.items() if k != "train"}
+        | {"train": {k: v for k, v in today["train"].items() if k != "learning_rate"}},
+    )
+    # learning_rate is not at the schema's default in model=tiny, so its absence from the record is a different run
+    with pytest.raises(ConfigError, match="train.learning_rate"):
+        completed_results(tmp_path, today)
+    record(tmp_path, {k: v for k, v in today.items() if k not in ("force", "tracking", "paths")})
+    assert completed_results(tmp_path, today)["status"] == "complete"
+    record(tmp_path, today | {"force": False, "tracking": {"project": "elsewhere"}})  # incidental: same run
+    assert completed_results(tmp_path, today)["status"] == "complete"
+    assert run_identity(today) == run_identity({k: v for k, v in today.items() if k != "force"})
+    record(tmp_path, older)
+    with pytest.raises(ConfigError, match="train.gone_field: 3 there"):
+        completed_results(tmp_path, today)
 
 
 @pytest.mark.slow

@@ -16,20 +16,32 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.cli import PROJECT_ROOT, SAMPLE_DATA_DIR
 from sft_ablate.config import SourceConfig
-from sft_ablate.sources import load_source
+from sft_ablate.data.sources import load_source
+from sft_ablate.paths import PROJECT_ROOT, SAMPLE_DATA_DIR
 from tests.chat_server import ChatServer, scripted_model
 from tests.conftest import run_cli
 
-PROVENANCE = {"stage", "instruction_id", "seed_task_ids", "instruction_generator", "generator", "sampling", "judge",
-              "score", "scores", "reason", "follow_up"}
+PROVENANCE = {
+    "stage",
+    "instruction_id",
+    "seed_task_ids",
+    "instruction_generator",
+    "generator",
+    "sampling",
+    "judge",
+    "score",
+    "scores",
+    "reason",
+    "follow_up",
+}
 
 
 def run_synth(args: list[str], cwd: Path, cache: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT), "SFT_ABLATE_CACHE": str(cache)}
-    return subprocess.run([sys.executable, "-m", "sft_ablate.synth", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sft_ablate.synth", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def http_args(server: ChatServer, run_dir: Path, *extra: str, generators: tuple[str, ...] = ("teacher",)) -> list[str]:
@@ -38,9 +50,14 @@ def http_args(server: ChatServer, run_dir: Path, *extra: str, generators: tuple[
     return [
         "synth.generators=[" + ", ".join(f"{{model: {name}, {spec}}}" for name in generators) + "]",
         f"synth.judge={{model: judge, {spec}}}",
-        "synth.target_rows=6", "synth.max_rounds=4", "synth.prompts_per_round=2", "synth.tasks_per_prompt=2",
-        "synth.few_shot_seed=3", "synth.few_shot_machine=2",
-        f"hydra.run.dir={run_dir}", *extra,
+        "synth.target_rows=6",
+        "synth.max_rounds=4",
+        "synth.prompts_per_round=2",
+        "synth.tasks_per_prompt=2",
+        "synth.few_shot_seed=3",
+        "synth.few_shot_machine=2",
+        f"hydra.run.dir={run_dir}",
+        *extra,
     ]
 
 
@@ -74,8 +91,9 @@ def test_rows_are_chatml_with_provenance_and_an_identical_rerun_makes_zero_reque
         prov = row["provenance"]
         assert set(prov) == PROVENANCE
         assert prov["generator"]["model"] in ("teacher", "teacher2") and prov["generator"]["base_url"] == server.base_url
-        assert row["messages"][1]["content"].startswith(f"Answer from {prov['generator']['model']} "
-                                                        f"(seed {prov['sampling']['seed']})")
+        assert row["messages"][1]["content"].startswith(
+            f"Answer from {prov['generator']['model']} (seed {prov['sampling']['seed']})"
+        )
         assert prov["judge"]["model"] == "judge" and prov["stage"] == "self_instruct"
         assert prov["score"] >= 3.0 and prov["reason"] == "Clear and on topic."
         assert prov["score"] == pytest.approx(sum(prov["scores"].values()) / 3)
@@ -129,8 +147,14 @@ def test_an_interrupted_run_says_so_and_the_same_command_resumes(tmp_path):
     cache, env = tmp_path / "cache", {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "SFT_ABLATE_CACHE": str(tmp_path / "cache")}
     with ChatServer(delay=0.1) as server:
         args = http_args(server, tmp_path / "run")
-        proc = subprocess.Popen([sys.executable, "-m", "sft_ablate.synth", *args], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sft_ablate.synth", *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while len(server.answered) < 10 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
@@ -142,16 +166,20 @@ def test_an_interrupted_run_says_so_and_the_same_command_resumes(tmp_path):
         before = list(server.answered)
         resumed = run_synth(http_args(server, tmp_path / "again"), tmp_path, cache)
         assert resumed.returncode == 0, resumed.stderr[-3000:]
-    asked_twice = [b for b in server.answered[len(before):] if b in before]
+    asked_twice = [b for b in server.answered[len(before) :] if b in before]
     assert len(asked_twice) <= 2  # at most the requests in flight at the interrupt (concurrency 2)
     assert len(rows_of(tmp_path / "again" / "synthetic.jsonl")) == 6
 
 
 def flaky_judge() -> Callable[[dict], str]:
     """Answers sampled with seed 2 get verdicts that cannot be used: malformed, missing a score, out of range, in turn."""
-    unusable = itertools.cycle(["I liked this answer a lot, well done.",
-                                '{"helpfulness": 5, "factuality": 4, "reason": "forgot format"}',
-                                '{"helpfulness": 7, "factuality": 4, "format": 4, "reason": "too generous"}'])
+    unusable = itertools.cycle(
+        [
+            "I liked this answer a lot, well done.",
+            '{"helpfulness": 5, "factuality": 4, "reason": "forgot format"}',
+            '{"helpfulness": 7, "factuality": 4, "format": 4, "reason": "too generous"}',
+        ]
+    )
     lock = threading.Lock()
 
     def respond(body: dict) -> str:
@@ -166,11 +194,14 @@ def flaky_judge() -> Callable[[dict], str]:
 
 def test_judge_outputs_that_do_not_parse_are_counted_as_rejections(tmp_path):
     with ChatServer(flaky_judge()) as server:
-        proc = run_synth(http_args(server, tmp_path / "run", "synth.top_k=null", "synth.min_score=1"), tmp_path,
-                         tmp_path / "cache")
+        proc = run_synth(
+            http_args(server, tmp_path / "run", "synth.top_k=null", "synth.min_score=1"), tmp_path, tmp_path / "cache"
+        )
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = results(tmp_path / "run")["synth"]["counts"]
-    unusable = {code: counts.get(f"candidate_rejected_judge_{code}", 0) for code in ("malformed", "missing_score", "out_of_range")}
+    unusable = {
+        code: counts.get(f"candidate_rejected_judge_{code}", 0) for code in ("malformed", "missing_score", "out_of_range")
+    }
     assert sum(unusable.values()) == counts["tasks_kept"]  # exactly the seed-2 candidates
     assert all(unusable.values())  # each kind occurred
     assert counts["accepted"] == counts["tasks_kept"]
@@ -186,13 +217,31 @@ def test_weakness_targeting_and_multi_turn(tmp_path):
     weak_run.mkdir()
     (weak_run / "results.json").write_text(json.dumps({"status": "complete"}))
     failed = "Convert 26.2 miles to kilometres and round to one decimal."
-    (weak_run / "generations.jsonl").write_text(json.dumps({
-        "source": "human", "origin": "h:3", "prompt": [{"role": "user", "content": failed}],
-        "reference": "26.2 miles is 42.2 km.", "base_output": "", "output": "I like turtles."}) + "\n")
+    (weak_run / "generations.jsonl").write_text(
+        json.dumps(
+            {
+                "source": "human",
+                "origin": "h:3",
+                "prompt": [{"role": "user", "content": failed}],
+                "reference": "26.2 miles is 42.2 km.",
+                "base_output": "",
+                "output": "I like turtles.",
+            }
+        )
+        + "\n"
+    )
     with ChatServer() as server:
-        proc = run_synth(http_args(server, tmp_path / "run", f"synth.weakness.run_dir={weak_run}",
-                                   "synth.weakness.fraction=1.0", "synth.multi_turn.fraction=1.0"),
-                         tmp_path, tmp_path / "cache")
+        proc = run_synth(
+            http_args(
+                server,
+                tmp_path / "run",
+                f"synth.weakness.run_dir={weak_run}",
+                "synth.weakness.fraction=1.0",
+                "synth.multi_turn.fraction=1.0",
+            ),
+            tmp_path,
+            tmp_path / "cache",
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
     task_prompts = [b["messages"][-1]["content"] for b in server.answered if "example tasks" in b["messages"][-1]["content"]]
     assert task_prompts and all(f"A student answered this task badly:\n{failed}" in p for p in task_prompts)
@@ -228,16 +277,36 @@ def test_local_tiny_model_runs_every_stage_and_a_rerun_generates_nothing(tmp_pat
 def test_mix_trains_on_a_synthesized_file(tmp_path, cache_dir):
     """The file synth writes is a synthetic source for `python -m sft_ablate mix=50_50`."""
     with ChatServer() as server:
-        proc = run_synth(http_args(server, tmp_path / "synth", "synth.target_rows=24", "synth.prompts_per_round=4",
-                                   "synth.max_rounds=8", f"synth.seed_file={SAMPLE_DATA_DIR / 'seed_tasks.jsonl'}"),
-                         tmp_path, cache_dir)
+        proc = run_synth(
+            http_args(
+                server,
+                tmp_path / "synth",
+                "synth.target_rows=24",
+                "synth.prompts_per_round=4",
+                "synth.max_rounds=8",
+                f"synth.seed_file={SAMPLE_DATA_DIR / 'seed_tasks.jsonl'}",
+            ),
+            tmp_path,
+            cache_dir,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "synth" / "synthetic.jsonl"
     run_dir = tmp_path / "train"
-    proc = run_cli(["model=tiny", "mix=50_50", f"data.sources.synthetic.path={out}", "data.budget=32",
-                    "data.eval_per_source=4", "train.max_steps=2", "eval.num_generations=2", "tracking=none",
-                    "eval.base_model=false", f"hydra.run.dir={run_dir}"],
-                   cwd=tmp_path)
+    proc = run_cli(
+        [
+            "model=tiny",
+            "mix=50_50",
+            f"data.sources.synthetic.path={out}",
+            "data.budget=32",
+            "data.eval_per_source=4",
+            "train.max_steps=2",
+            "eval.num_generations=2",
+            "tracking=none",
+            "eval.base_model=false",
+            f"hydra.run.dir={run_dir}",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     r = results(run_dir)
     assert r["status"] == "complete" and r["data"]["sources"]["synthetic"]["rows_valid"] == 24
@@ -249,8 +318,9 @@ def test_every_synth_option_composes_and_validates(option):
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from sft_ablate.cli import CONF_DIR, register
     from sft_ablate.config import SynthAppConfig, to_config
+    from sft_ablate.launch.hydra_setup import register
+    from sft_ablate.paths import CONF_DIR
 
     register()
     GlobalHydra.instance().clear()

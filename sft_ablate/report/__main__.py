@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from sft_ablate.errors import SftAblateError
+from sft_ablate.cli import run_command
 from sft_ablate.report.build import Report, ReportError, build_report
 from sft_ablate.report.render import Plot
 from sft_ablate.report.tables import Table
@@ -19,27 +19,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sft_ablate.report", description=__doc__)
     parser.add_argument("root", type=Path, help="a sweep dir (outputs/sweeps/<study>/<model>) or a whole outputs dir")
     parser.add_argument("--out", type=Path, help="where to write (default: <root>/report)")
-    parser.add_argument("--metric", default="eval_loss",
-                        help="what ranks runs for the best/worst samples: eval_loss, bench/<task>/<metric>, elo/rating")
-    parser.add_argument("--baseline", action="append", default=[], metavar="FACTOR=LEVEL",
-                        help="the level deltas are taken against, e.g. mix=50_50 (default: the first level)")
+    parser.add_argument(
+        "--metric",
+        default="eval_loss",
+        help="what ranks runs for the best/worst samples: eval_loss, bench/<task>/<metric>, elo/rating",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="FACTOR=LEVEL",
+        help="the level deltas are taken against, e.g. mix=50_50 (default: the first level)",
+    )
     parser.add_argument("--samples", type=int, default=4, help="held-out prompts in the side-by-side table")
     parser.add_argument("--storage", help="the Optuna storage URL, when the recorded one lacks its password")
     parser.add_argument("--wandb", action="store_true", help="also log the tables and plots to a W&B summary run")
-    parser.add_argument("--wandb-mode", default="offline", choices=["offline", "online"],
-                        help="offline (default) writes under <out>/wandb, to upload later with `wandb sync`")
+    parser.add_argument(
+        "--wandb-mode",
+        default="offline",
+        choices=["offline", "online"],
+        help="offline (default) writes under <out>/wandb, to upload later with `wandb sync`",
+    )
     parser.add_argument("--wandb-project", default="sft-ablate")
     parser.add_argument("--wandb-entity")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        baselines = dict(_key_value(b) for b in args.baseline)
-        report = build_report(args.root, args.out, args.metric, baselines, args.samples, args.storage)
-    except SftAblateError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"{report.complete} complete runs, {report.incomplete} not complete -> {report.markdown}, {report.html}, "
-          f"{report.out_dir / 'tables'}, {report.out_dir / 'plots'}")
+    return run_command(lambda: _report_command(args))
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    baselines = dict(_key_value(b) for b in args.baseline)
+    report = build_report(args.root, args.out, args.metric, baselines, args.samples, args.storage)
+    print(
+        f"{report.complete} complete runs, {report.incomplete} not complete -> {report.markdown}, {report.html}, "
+        f"{report.out_dir / 'tables'}, {report.out_dir / 'plots'}"
+    )
     if args.wandb:
         log_to_wandb(report, args.root, args.wandb_mode, args.wandb_project, args.wandb_entity)
     return 0
@@ -47,14 +61,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def log_to_wandb(report: Report, root: Path, mode: str, project: str, entity: str | None) -> None:
     """One W&B run of job_type 'report' holding every table and plot. A W&B failure only warns."""
-    from sft_ablate.tracking import Tracker
+    from sft_ablate.record.tracking import Tracker
 
     try:
         import wandb
 
-        run = wandb.init(project=project, entity=entity, job_type="report", name=f"report-{Path(root).resolve().name}",
-                         group=report.studies[0] if len(report.studies) == 1 else None, dir=str(report.out_dir), mode=mode,
-                         settings=wandb.Settings(silent=True), reinit="finish_previous")
+        run = wandb.init(
+            project=project,
+            entity=entity,
+            job_type="report",
+            name=f"report-{Path(root).resolve().name}",
+            group=report.studies[0] if len(report.studies) == 1 else None,
+            dir=str(report.out_dir),
+            mode=mode,
+            settings=wandb.Settings(silent=True),
+            reinit="finish_previous",
+        )
     except Exception as err:
         log.warning("W&B init failed (%s: %s); the report files are written all the same", type(err).__name__, err)
         return
@@ -62,15 +84,16 @@ def log_to_wandb(report: Report, root: Path, mode: str, project: str, entity: st
     for section in report.sections:
         for item in section.items:
             if isinstance(item, Table):
-                tracker.table(f"tables/{item.name}", [str(c) for c in item.shown.columns],
-                              item.shown.astype(str).values.tolist())
+                tracker.table(f"tables/{item.name}", [str(c) for c in item.shown.columns], item.shown.astype(str).values.tolist())
             elif isinstance(item, Plot):
                 tracker.log({f"plots/{item.path.stem}": wandb.Image(str(item.path), caption=item.caption)})
     tracker.summary({"report/complete_runs": report.complete, "report/incomplete_runs": report.incomplete})
     tracker.finish()
     if mode == "offline":
-        print(f"W&B summary run written offline under {report.out_dir / 'wandb'}; upload with "
-              f"`wandb sync {report.out_dir / 'wandb'}/offline-run-*`")
+        print(
+            f"W&B summary run written offline under {report.out_dir / 'wandb'}; upload with "
+            f"`wandb sync {report.out_dir / 'wandb'}/offline-run-*`"
+        )
 
 
 def _key_value(text: str) -> tuple[str, str]:

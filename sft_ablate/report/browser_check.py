@@ -38,8 +38,18 @@ window.addEventListener("load", () => {
 });
 </script>"""
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-extensions",
-         "--disable-sync", "--no-first-run", "--mute-audio", "--hide-scrollbars", "--virtual-time-budget=15000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--disable-sync",
+    "--no-first-run",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--virtual-time-budget=15000",
+]
 
 
 @dataclass
@@ -66,14 +76,25 @@ def check_page(page: Path, browser: str | None = None, screenshot: Path | None =
         probe = Path(tmp) / "page.html"
         probe.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
         profile = f"--user-data-dir={Path(tmp) / 'profile'}"
-        out = subprocess.run([browser, *FLAGS, profile, "--dump-dom", probe.as_uri()],
-                             capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(
+            [browser, *FLAGS, profile, "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=timeout
+        )
         found = re.search(r'<pre id="sft-ablate-check">(.*?)</pre>', out.stdout, re.S)
         if not found:
             raise RuntimeError(f"{browser} did not report on the page (exit {out.returncode}): {out.stderr[-2000:]}")
         if screenshot is not None:
-            subprocess.run([browser, *FLAGS, profile, f"--screenshot={screenshot.resolve()}", "--window-size=1280,2400",
-                            page.resolve().as_uri()], capture_output=True, timeout=timeout)
+            subprocess.run(
+                [
+                    browser,
+                    *FLAGS,
+                    profile,
+                    f"--screenshot={screenshot.resolve()}",
+                    "--window-size=1280,2400",
+                    page.resolve().as_uri(),
+                ],
+                capture_output=True,
+                timeout=timeout,
+            )
     return PageCheck(**json.loads(html.unescape(found.group(1))))
 
 
@@ -83,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshot", type=Path, help="also save a PNG of the top of the page")
     args = parser.parse_args(argv)
     result = check_page(args.page, screenshot=args.screenshot)
-    print(f"{args.page}: {result.decoded}/{result.images} images decoded, {result.tables} tables"
-          + (f"; broken: {result.broken}" if result.broken else ""))
+    print(
+        f"{args.page}: {result.decoded}/{result.images} images decoded, {result.tables} tables"
+        + (f"; broken: {result.broken}" if result.broken else "")
+    )
     return 0 if result.ok else 1
 
 

@@ -13,13 +13,32 @@ from sft_ablate.errors import SftAblateError
 from sft_ablate.report import plots
 from sft_ablate.report.render import Plot, Section, to_html, to_markdown, write_csvs
 from sft_ablate.report.runs import (
-    Metric, Run, factor_names, find_runs, level_order, metric_by_name, metrics_in, runs_frame, varied_factors,
+    Metric,
+    Run,
+    factor_names,
+    find_runs,
+    level_order,
+    metric_by_name,
+    metrics_in,
+    runs_frame,
+    varied_factors,
 )
 from sft_ablate.report.study import (
-    StudyInfo, best_trial_table, find_studies, importances_table, load_study, state_counts, trials_table,
+    StudyInfo,
+    best_trial_table,
+    find_studies,
+    importances_table,
+    load_study,
+    state_counts,
+    trials_table,
 )
 from sft_ablate.report.tables import (
-    _label, factor_table, incomplete_table, leaderboard_table, runs_table, samples_table,
+    _label,
+    factor_table,
+    incomplete_table,
+    leaderboard_table,
+    runs_table,
+    samples_table,
 )
 
 MAX_LEVELS = 12  # a factor with more levels (an Optuna study's continuous fraction) is plotted, not tabulated
@@ -40,8 +59,14 @@ class Report:
     incomplete: int
 
 
-def build_report(root: Path, out_dir: Path | None = None, metric: str = "eval_loss",
-                 baselines: dict[str, str] | None = None, samples: int = 4, storage: str | None = None) -> Report:
+def build_report(
+    root: Path,
+    out_dir: Path | None = None,
+    metric: str = "eval_loss",
+    baselines: dict[str, str] | None = None,
+    samples: int = 4,
+    storage: str | None = None,
+) -> Report:
     root = Path(root).resolve()
     if not root.is_dir():
         raise ReportError(f"{root} is not a directory (give a sweep dir or an outputs dir)")
@@ -61,8 +86,9 @@ def build_report(root: Path, out_dir: Path | None = None, metric: str = "eval_lo
     n_complete = int((frame["status"] == "complete").sum())
     sections = [overview(root, frame, n_complete)]
     for (study, model), group in frame.groupby(["study", "model"], sort=False):
-        sections += study_sections(str(study), str(model), group, factors, by_name, studies, out_dir,
-                                   metric, baselines or {}, samples, storage)
+        sections += study_sections(
+            str(study), str(model), group, factors, by_name, studies, out_dir, metric, baselines or {}, samples, storage
+        )
 
     title = f"Ablation report: {root.name}"
     write_csvs(sections, out_dir / "tables")
@@ -77,19 +103,32 @@ def build_report(root: Path, out_dir: Path | None = None, metric: str = "eval_lo
 def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
     groups = frame.groupby(["study", "model"], sort=False).size()
     listing = "; ".join(f"{s or '(no study)'} on {m}: {n} runs" for (s, m), n in groups.items())
-    return Section("Overview", items=[
-        f"Built from the run directories under `{root}` on {time.strftime('%Y-%m-%d %H:%M')}: "
-        f"{len(frame)} runs, {n_complete} complete, {len(frame) - n_complete} not complete. {listing}.",
-        "Each level of a factor is summarised as mean ± 95% CI (Student t) over its complete runs, with n. "
-        "Deltas are against the baseline level (the first level unless --baseline says otherwise), paired by "
-        "seed where both levels have the same seeds, and marked * only when their 95% CI excludes 0. "
-        "Runs that did not complete are listed at the end of each study and never averaged in.",
-    ])
+    return Section(
+        "Overview",
+        items=[
+            f"Built from the run directories under `{root}` on {time.strftime('%Y-%m-%d %H:%M')}: "
+            f"{len(frame)} runs, {n_complete} complete, {len(frame) - n_complete} not complete. {listing}.",
+            "Each level of a factor is summarised as mean ± 95% CI (Student t) over its complete runs, with n. "
+            "Deltas are against the baseline level (the first level unless --baseline says otherwise), paired by "
+            "seed where both levels have the same seeds, and marked * only when their 95% CI excludes 0. "
+            "Runs that did not complete are listed at the end of each study and never averaged in.",
+        ],
+    )
 
 
-def study_sections(study: str, model: str, group: pd.DataFrame, factors: list[str], by_name: dict[str, Run],
-                   studies: list[StudyInfo], out_dir: Path, metric_name: str, baselines: dict[str, str],
-                   n_samples: int, storage: str | None) -> list[Section]:
+def study_sections(
+    study: str,
+    model: str,
+    group: pd.DataFrame,
+    factors: list[str],
+    by_name: dict[str, Run],
+    studies: list[StudyInfo],
+    out_dir: Path,
+    metric_name: str,
+    baselines: dict[str, str],
+    n_samples: int,
+    storage: str | None,
+) -> list[Section]:
     """Everything about one study on one model: tables, plots, Elo, Optuna, samples, data, incomplete runs."""
     stem = _slug(f"{study}_{model}")
     complete = group[group["status"] == "complete"].reset_index(drop=True)
@@ -97,12 +136,18 @@ def study_sections(study: str, model: str, group: pd.DataFrame, factors: list[st
     varied = varied_factors(complete, factors)
     metrics = metrics_in(complete)
     seeds = ", ".join(str(s) for s in sorted(complete["seed"].unique())) if "seed" in complete else "?"
-    out = [Section(f"Study {study or '(none)'} on {model or '(unknown model)'}", items=[
-        f"{len(complete)} complete runs, {len(incomplete)} not complete. Varied: "
-        f"{', '.join(varied) or 'nothing but the seed'}; seeds: {seeds}."
-    ])]
-    optuna_studies = [info for info in studies
-                      if info.name == study and any(by_name[run].dir.is_relative_to(info.dir) for run in group["run"])]
+    out = [
+        Section(
+            f"Study {study or '(none)'} on {model or '(unknown model)'}",
+            items=[
+                f"{len(complete)} complete runs, {len(incomplete)} not complete. Varied: "
+                f"{', '.join(varied) or 'nothing but the seed'}; seeds: {seeds}."
+            ],
+        )
+    ]
+    optuna_studies = [
+        info for info in studies if info.name == study and any(by_name[run].dir.is_relative_to(info.dir) for run in group["run"])
+    ]
     out.append(factor_tables(complete, varied, metrics, baselines, bool(optuna_studies), stem))
     figures = plots_section(complete, metrics, f"{study} on {model}", out_dir, stem)
     if figures.items:
@@ -117,17 +162,25 @@ def study_sections(study: str, model: str, group: pd.DataFrame, factors: list[st
     if len(complete):
         out.append(Section("Runs and their data", level=3, items=[runs_table(complete, varied, metrics, f"{stem}_runs")]))
     if len(incomplete):
-        out.append(Section("Incomplete runs (not averaged in)", level=3,
-                           items=[incomplete_table(incomplete, varied or factors, f"{stem}_incomplete")]))
+        out.append(
+            Section(
+                "Incomplete runs (not averaged in)",
+                level=3,
+                items=[incomplete_table(incomplete, varied or factors, f"{stem}_incomplete")],
+            )
+        )
     return out
 
 
-def factor_tables(complete: pd.DataFrame, varied: list[str], metrics: list[Metric], baselines: dict[str, str],
-                  is_optuna: bool, stem: str) -> Section:
+def factor_tables(
+    complete: pd.DataFrame, varied: list[str], metrics: list[Metric], baselines: dict[str, str], is_optuna: bool, stem: str
+) -> Section:
     section = Section("Results by factor", level=3)
     if is_optuna:  # trials move several parameters at once: per-factor means would confound them
-        section.items.append("An Optuna study: its trials vary several parameters at once, so per-factor means "
-                             "would confound them. See the Optuna section, the plots and the run table.")
+        section.items.append(
+            "An Optuna study: its trials vary several parameters at once, so per-factor means "
+            "would confound them. See the Optuna section, the plots and the run table."
+        )
         return section
     for factor in varied:
         levels = level_order(complete, factor)
@@ -145,15 +198,18 @@ def plots_section(complete: pd.DataFrame, metrics: list[Metric], title: str, out
     section = Section("Plots", level=3)
     for axis in plots.AXES:
         if metrics and axis in complete.columns and complete[axis].nunique(dropna=True) > 1:
-            path = plots.factor_plot(complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{axis}.png",
-                                     f"{title}: metrics vs {axis}")
-            section.items.append(Plot(path, f"Each metric against {plots.AXES[axis]}: dots are runs, bars are "
-                                            "the mean ± 95% CI of each level."))
+            path = plots.factor_plot(
+                complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{axis}.png", f"{title}: metrics vs {axis}"
+            )
+            section.items.append(
+                Plot(path, f"Each metric against {plots.AXES[axis]}: dots are runs, bars are the mean ± 95% CI of each level.")
+            )
     return section
 
 
-def samples_section(complete: pd.DataFrame, by_name: dict[str, Run], metrics: list[Metric], metric_name: str,
-                    n_samples: int, stem: str) -> Section | None:
+def samples_section(
+    complete: pd.DataFrame, by_name: dict[str, Run], metrics: list[Metric], metric_name: str, n_samples: int, stem: str
+) -> Section | None:
     if not metrics or not len(complete):
         return None
     metric = _primary(complete, metric_name)
@@ -172,10 +228,16 @@ def optuna_section(info: StudyInfo, storage: str | None, out_dir: Path, stem: st
         section.items.append(f"The study could not be read from its storage ({study}); pass --storage URL.")
         return section
     counts = state_counts(study)
-    section.items.append(f"{info.direction.capitalize()} `{info.objective}`, {info.n_trials} trials wanted: "
-                         + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) + ".")
-    for item in (best_trial_table(study, info, f"{stem}_best_trial"), importances_table(study, f"{stem}_importances"),
-                 trials_table(study, info, f"{stem}_trials")):
+    section.items.append(
+        f"{info.direction.capitalize()} `{info.objective}`, {info.n_trials} trials wanted: "
+        + ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        + "."
+    )
+    for item in (
+        best_trial_table(study, info, f"{stem}_best_trial"),
+        importances_table(study, f"{stem}_importances"),
+        trials_table(study, info, f"{stem}_trials"),
+    ):
         section.items.append(item)
     for path, caption in plots.optuna_plots(study, out_dir / "plots", stem):
         section.items.append(Plot(path, caption) if path else caption)

@@ -35,15 +35,22 @@ def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Pat
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         runs = frame[[axis, metric.column]].dropna()
-        ax.scatter([positions[v] for v in runs[axis]], runs[metric.column], s=14, alpha=0.45, color="tab:gray",
-                   label="runs", zorder=2)
+        ax.scatter(
+            [positions[v] for v in runs[axis]], runs[metric.column], s=14, alpha=0.45, color="tab:gray", label="runs", zorder=2
+        )
         estimates = [(positions[level], mean_ci(runs.loc[runs[axis] == level, metric.column])) for level in levels]
         estimates = [(x, e) for x, e in estimates if e.n]
-        ax.errorbar([x for x, _ in estimates], [e.mean for _, e in estimates],
-                    yerr=[[0 if math.isnan(e.half_width) else e.half_width for _, e in estimates]] * 2,
-                    # A line joins levels of a grid; an Optuna study's one-run levels are just points.
-                    fmt="o-" if any(e.n > 1 for _, e in estimates) else "o", color="tab:blue", capsize=4,
-                    label="mean ± 95% CI", zorder=3)
+        ax.errorbar(
+            [x for x, _ in estimates],
+            [e.mean for _, e in estimates],
+            yerr=[[0 if math.isnan(e.half_width) else e.half_width for _, e in estimates]] * 2,
+            # A line joins levels of a grid; an Optuna study's one-run levels are just points.
+            fmt="o-" if any(e.n > 1 for _, e in estimates) else "o",
+            color="tab:blue",
+            capsize=4,
+            label="mean ± 95% CI",
+            zorder=3,
+        )
         ax.set_title(f"{metric.label} ({'higher' if metric.higher_is_better else 'lower'} is better)", fontsize=10)
         ax.set_xlabel(AXES[axis], fontsize=9)
         if axis == "learning_rate":
@@ -53,7 +60,7 @@ def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Pat
         if not numeric:
             ax.set_xticks(range(len(levels)), [str(v) for v in levels])
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(metrics):]:
+    for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(title, fontsize=11)
@@ -69,8 +76,11 @@ def optuna_plots(study, out_dir: Path, stem: str) -> list[tuple[Path, str]]:
     plots = [
         ("history", ov.plot_optimization_history, "Optimization history: each trial's objective and the best so far."),
         ("importances", ov.plot_param_importances, "Parameter importances (fANOVA) for the objective."),
-        ("intermediate", ov.plot_intermediate_values,
-         "Held-out loss reported during training, per trial: pruned trials stop early."),
+        (
+            "intermediate",
+            ov.plot_intermediate_values,
+            "Held-out loss reported during training, per trial: pruned trials stop early.",
+        ),
     ]
     for name, plot, caption in plots:
         with warnings.catch_warnings():

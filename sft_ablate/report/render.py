@@ -40,7 +40,12 @@ def to_markdown(title: str, sections: list[Section], out_dir: Path) -> str:
             elif isinstance(item, Table):
                 shown = item.shown.map(_md_cell)
                 shown.columns = [_md_cell(c) for c in shown.columns]
-                lines += [f"*{item.caption}* (`tables/{item.name}.csv`)", "", shown.to_markdown(index=False, disable_numparse=True), ""]
+                lines += [
+                    f"*{item.caption}* (`tables/{item.name}.csv`)",
+                    "",
+                    shown.to_markdown(index=False, disable_numparse=True),
+                    "",
+                ]
             else:
                 lines += [f"![{item.caption}]({item.path.relative_to(out_dir).as_posix()})", "", f"*{item.caption}*", ""]
     return "\n".join(lines)
@@ -57,12 +62,16 @@ def to_html(title: str, sections: list[Section]) -> str:
                 body.append(f"<p>{_inline(item)}</p>")
             elif isinstance(item, Table):
                 table = _html_table(item.shown)
-                body.append(f'<figure class="table"><figcaption>{_inline(item.caption)} '
-                            f'<span class="file">tables/{item.name}.csv</span></figcaption>{table}</figure>')
+                body.append(
+                    f'<figure class="table"><figcaption>{_inline(item.caption)} '
+                    f'<span class="file">tables/{item.name}.csv</span></figcaption>{table}</figure>'
+                )
             else:  # the PNG itself, base64-encoded: the page needs no other file
                 data = base64.b64encode(item.path.read_bytes()).decode()
-                body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(item.caption)}">'
-                            f"<figcaption>{_inline(item.caption)}</figcaption></figure>")
+                body.append(
+                    f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(item.caption)}">'
+                    f"<figcaption>{_inline(item.caption)}</figcaption></figure>"
+                )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -85,8 +94,9 @@ code {{ background: #f3f3f3; padding: 0 3px; }}
 def _html_table(frame) -> str:
     """Cells escaped but otherwise verbatim (pandas' to_html would print newlines as a literal \\n)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from sft_ablate.record import RESULTS_FILE
+from sft_ablate.record.results import RESULTS_FILE
 
 # Factors that only relabel another factor: tables use the label, plots use the number.
 DERIVED = {"synthetic_fraction": "mix", "lora_r": "lora"}
@@ -60,8 +60,12 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
     rows = []
     for run in runs:
         r = run.results
-        row: dict[str, Any] = {"run": run.name, "status": run.status, "study": r.get("config", {}).get("study", ""),
-                               "error": r.get("error", "")}
+        row: dict[str, Any] = {
+            "run": run.name,
+            "status": run.status,
+            "study": r.get("config", {}).get("study", ""),
+            "error": r.get("error", ""),
+        }
         row.update(r.get("factors", {}))
         row.update(metric_values(r.get("metrics", {})))
         row.update(data_figures(r.get("data", {})))
@@ -132,8 +136,11 @@ def factor_names(runs: list[Run]) -> list[str]:
 def varied_factors(frame: pd.DataFrame, factors: list[str]) -> list[str]:
     """Factors with more than one value among the runs, in a fixed reading order."""
     order = ["mix", "diversity", "budget", "lora", "learning_rate", "model"]
-    varied = [f for f in factors if f in frame.columns and f not in DERIVED and f not in NOT_A_FACTOR
-              and frame[f].nunique(dropna=True) > 1]
+    varied = [
+        f
+        for f in factors
+        if f in frame.columns and f not in DERIVED and f not in NOT_A_FACTOR and frame[f].nunique(dropna=True) > 1
+    ]
     return sorted(varied, key=lambda f: order.index(f) if f in order else len(order))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sft_ablate.optuna_sweeper import STUDY_FILE
+from sft_ablate.paths import STUDY_FILE
 from sft_ablate.report.tables import Table, _formatted, _number
 
 
@@ -33,8 +33,9 @@ def find_studies(root: Path) -> list[StudyInfo]:
     found = []
     for path in sorted(root.rglob(STUDY_FILE)):
         info = json.loads(path.read_text())
-        found.append(StudyInfo(path.parent, info["study_name"], info["storage"], info["objective"],
-                               info["direction"], info["n_trials"]))
+        found.append(
+            StudyInfo(path.parent, info["study_name"], info["storage"], info["objective"], info["direction"], info["n_trials"])
+        )
     return found
 
 
@@ -80,8 +81,10 @@ def trials_table(study, info: StudyInfo, name: str) -> Table:
     data = pd.DataFrame(rows).astype({"last step": "Int64", "seconds": "Int64"})
     shown = _formatted(data)
     shown["error"] = shown["error"].fillna("").map(lambda e: str(e).splitlines()[0][:120] if e else "")
-    caption = (f"Every trial of study {info.name!r} ({info.direction} {info.objective}): failed trials keep their "
-               "error; pruned ones stopped at 'last step'; 'retry of' names a trial whose worker died.")
+    caption = (
+        f"Every trial of study {info.name!r} ({info.direction} {info.objective}): failed trials keep their "
+        "error; pruned ones stopped at 'last step'; 'retry of' names a trial whose worker died."
+    )
     return Table(name, caption, shown, data)
 
 
@@ -111,6 +114,8 @@ def best_trial_table(study, info: StudyInfo, name: str) -> Table | str:
     rows += [("overrides", " ".join(best.user_attrs.get("overrides", [])))]
     data = pd.DataFrame(rows, columns=["key", "value"])
     shown = data.assign(value=data["value"].map(lambda v: _number(v) if isinstance(v, float) else str(v)))
-    caption = ("The best trial. Rerun it alone with `python -m sft_ablate` and the overrides below; its resolved "
-               "config is the run dir's config.yaml.")
+    caption = (
+        "The best trial. Rerun it alone with `python -m sft_ablate` and the overrides below; its resolved "
+        "config is the run dir's config.yaml."
+    )
     return Table(name, caption, shown, data)

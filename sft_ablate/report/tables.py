@@ -22,8 +22,7 @@ class Table:
     data: pd.DataFrame  # numbers
 
 
-def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseline: Any, others: list[str],
-                 name: str) -> Table:
+def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseline: Any, others: list[str], name: str) -> Table:
     """One row per level of `factor`: n, each metric's mean ± 95% CI, and its delta vs the baseline level.
 
     Deltas are paired on seed and the other varied factors (`others`) where such pairs exist.
@@ -40,22 +39,37 @@ def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseli
         for metric in metrics:
             est = mean_ci(runs[metric.column])
             shown[metric.label] = _mean_pm(est.mean, est.half_width, places[metric.column])
-            data.update({f"{metric.column}_mean": est.mean, f"{metric.column}_ci_low": est.low,
-                         f"{metric.column}_ci_high": est.high, f"{metric.column}_n": est.n})
+            data.update(
+                {
+                    f"{metric.column}_mean": est.mean,
+                    f"{metric.column}_ci_low": est.low,
+                    f"{metric.column}_ci_high": est.high,
+                    f"{metric.column}_n": est.n,
+                }
+            )
             if level == baseline:
                 shown[f"Δ {metric.label}"] = "baseline"
                 continue
             d = delta(_keyed(runs, pair_on, metric.column), _keyed(base, pair_on, metric.column))
             shown[f"Δ {metric.label}"] = _delta_text(d, metric, places[metric.column])
-            data.update({f"{metric.column}_delta": d.mean, f"{metric.column}_delta_ci_low": d.low,
-                         f"{metric.column}_delta_ci_high": d.high, f"{metric.column}_delta_paired": d.paired,
-                         f"{metric.column}_delta_n": d.n, f"{metric.column}_delta_significant": d.significant})
+            data.update(
+                {
+                    f"{metric.column}_delta": d.mean,
+                    f"{metric.column}_delta_ci_low": d.low,
+                    f"{metric.column}_delta_ci_high": d.high,
+                    f"{metric.column}_delta_paired": d.paired,
+                    f"{metric.column}_delta_n": d.n,
+                    f"{metric.column}_delta_significant": d.significant,
+                }
+            )
         shown_rows.append(shown)
         data_rows.append(data)
     paired = "paired by seed" + (" and " + ", ".join(f for f in others if f != factor) if len(others) > 1 else "")
-    caption = (f"By {factor}: mean ± 95% CI over runs; Δ vs {factor}={_label(baseline)} with its 95% CI "
-               f"({paired} where possible, else Welch); * marks a CI that excludes 0, ↑ when the change is an "
-               f"improvement, ↓ when it is worse.")
+    caption = (
+        f"By {factor}: mean ± 95% CI over runs; Δ vs {factor}={_label(baseline)} with its 95% CI "
+        f"({paired} where possible, else Welch); * marks a CI that excludes 0, ↑ when the change is an "
+        f"improvement, ↓ when it is worse."
+    )
     return Table(name, caption, pd.DataFrame(shown_rows), pd.DataFrame(data_rows))
 
 
@@ -65,10 +79,13 @@ def runs_table(frame: pd.DataFrame, factors: list[str], metrics: list[Metric], n
     columns = ["run", *factors, "seed", *data_columns, *[m.column for m in metrics]]
     columns = list(dict.fromkeys(c for c in columns if c in frame.columns))
     data = frame[columns].reset_index(drop=True)
-    shown = _formatted(data).rename(columns={**{c: c.removeprefix("data/") for c in data_columns},
-                                  **{m.column: m.label for m in metrics}})
-    caption = ("Each complete run with its training data (rows per source, tokens, diversity figures where "
-               "recorded) beside its outcomes.")
+    shown = _formatted(data).rename(
+        columns={**{c: c.removeprefix("data/") for c in data_columns}, **{m.column: m.label for m in metrics}}
+    )
+    caption = (
+        "Each complete run with its training data (rows per source, tokens, diversity figures where "
+        "recorded) beside its outcomes."
+    )
     return Table(name, caption, shown, data)
 
 
@@ -90,8 +107,18 @@ def leaderboard_table(frame: pd.DataFrame, factors: list[str], name: str) -> Tab
     if "elo/rating" not in frame.columns or frame["elo/rating"].isna().all():
         return None
     rows = frame[frame["elo/rating"].notna()].sort_values("elo/rating", ascending=False)
-    keep = ["run", *factors, "seed", "elo/rating", "elo/ci_low", "elo/ci_high", "elo/win_rate_vs_base",
-            "elo/win_rate_ci_low", "elo/win_rate_ci_high", "elo/mean_answer_length"]
+    keep = [
+        "run",
+        *factors,
+        "seed",
+        "elo/rating",
+        "elo/ci_low",
+        "elo/ci_high",
+        "elo/win_rate_vs_base",
+        "elo/win_rate_ci_low",
+        "elo/win_rate_ci_high",
+        "elo/mean_answer_length",
+    ]
     data = rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
     shown = data[[c for c in ["run", *factors, "seed"] if c in data.columns]].copy()
     shown["Elo (95% CI)"] = [_with_ci(r, "elo/rating", "elo/ci_low", "elo/ci_high", ".0f") for r in data.to_dict("records")]
@@ -100,9 +127,11 @@ def leaderboard_table(frame: pd.DataFrame, factors: list[str], name: str) -> Tab
     ]
     if "elo/mean_answer_length" in data.columns:
         shown["mean answer length"] = data["elo/mean_answer_length"].map(_number)
-    caption = ("Elo leaderboard (Bradley-Terry, base model anchored at 1000) with bootstrap 95% CIs and mean "
-               "answer length, which shows any length bias. `python -m sft_ablate.arena <outputs dir>` "
-               "recomputes the whole pool.")
+    caption = (
+        "Elo leaderboard (Bradley-Terry, base model anchored at 1000) with bootstrap 95% CIs and mean "
+        "answer length, which shows any length bias. `python -m sft_ablate.arena <outputs dir>` "
+        "recomputes the whole pool."
+    )
     return Table(name, caption, shown, data)
 
 
@@ -116,14 +145,20 @@ def samples_table(best: Run, worst: Run, metric: Metric, n: int, name: str) -> T
     for g in best_rows[:n]:
         other = worst_by_prompt.get(json.dumps(g["prompt"]), {})
         prompt = g["prompt"][-1]["content"] if g.get("prompt") else ""
-        rows.append({"prompt": prompt, "reference": g.get("reference", ""),
-                     "base model": g.get("base_output") or "(not generated: eval.base_model=false)",
-                     f"best: {best.name}": g.get("output") or "(empty answer)",
-                     f"worst: {worst.name}": other.get("output") or "(empty answer)"})
+        rows.append(
+            {
+                "prompt": prompt,
+                "reference": g.get("reference", ""),
+                "base model": g.get("base_output") or "(not generated: eval.base_model=false)",
+                f"best: {best.name}": g.get("output") or "(empty answer)",
+                f"worst: {worst.name}": other.get("output") or "(empty answer)",
+            }
+        )
     data = pd.DataFrame(rows)
     shown = data.map(lambda text: _clip(str(text), 400))
-    caption = (f"Sample generations on held-out prompts (greedy): the base model, the best run and the worst run "
-               f"by {metric.label}.")
+    caption = (
+        f"Sample generations on held-out prompts (greedy): the base model, the best run and the worst run by {metric.label}."
+    )
     return Table(name, caption, shown, data)
 
 

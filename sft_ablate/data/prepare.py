@@ -1,0 +1,224 @@
+"""The data stage: sources -> normalized ChatML -> quality filters -> eval hold-out -> mixture at the requested
+ratio, each source's share picked at the configured diversity level -> diversity measures of what was picked."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import pickle
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sft_ablate.cache import content_key, file_fingerprint
+from sft_ablate.config import Config, DiversityConfig
+from sft_ablate.data import diversity
+from sft_ablate.data.embeddings import embed_texts
+from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
+from sft_ablate.data.mixture import hold_out, plan_mixture, source_rng
+from sft_ablate.data.quality import apply_filters
+from sft_ablate.data.sources import BadRow, Example, LoadedSource, load_source
+from sft_ablate.errors import DataError
+from sft_ablate.io import write_bytes_atomic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedData:
+    train: list[Example]
+    eval: list[Example]
+    pool: dict[str, LoadedSource]  # every row of every source that passed validation and the quality filters
+    dropped: list[BadRow]
+    report: dict[str, Any] = field(default_factory=dict)  # goes to results.json under "data"
+    train_pools: dict[str, list[Example]] = field(default_factory=dict)  # per source, after the hold-out
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embeddings of train_pools' rows
+    drawn: dict[str, list[int]] = field(default_factory=dict)  # indices into train_pools that make the train set
+
+
+# The modules whose code decides what the data stage returns: a change to any of them is a new cache key.
+DATA_CODE = ("prepare", "sources", "formats", "quality", "mixture", "diversity", "embeddings", "../config", "../io")
+
+
+def prepare_data(config: Config) -> PreparedData:
+    """The data stage, cached by content: every run of a sweep over seeds, LoRA ranks or learning rates reads the
+    same mixture, so only the first one loads, filters, embeds and selects."""
+    key = data_cache_key(config)
+    cached = Path(config.paths.cache_dir).expanduser() / "data" / f"{key}.pkl" if key else None
+    if cached is not None and cached.exists():
+        try:
+            prepared = pickle.loads(cached.read_bytes())
+            log.info(
+                "data: unchanged sources and settings, read from the cache (%s); %d train rows", cached.name, len(prepared.train)
+            )
+            return prepared
+        except Exception as err:  # an entry from an incompatible version: rebuild it
+            log.warning("data cache entry %s unreadable (%s); preparing the data again", cached, err)
+    prepared = _prepare_data(config)
+    if cached is not None:
+        write_bytes_atomic(cached, pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+    return prepared
+
+
+def data_cache_key(config: Config) -> str | None:
+    """Everything the data stage reads: its settings, the bytes of every input file and its own code. None (no
+    caching) when an input is not a local file we can fingerprint: a hub dataset, a length-filter tokenizer."""
+    if any(s.hf_dataset for s in config.data.sources.values()) or config.quality.length.tokenizer:
+        return None
+    files = [Path(s.path).expanduser() for s in config.data.sources.values()]
+    files += [Path(p.path).expanduser() for p in config.quality.decontaminate.eval_prompts]
+    if not all(f.is_file() for f in files[: len(config.data.sources)]):
+        return None  # a missing source: let the stage itself say so
+    code = [file_fingerprint(Path(__file__).parent / f"{m}.py") for m in DATA_CODE]
+    inputs = [(str(f), file_fingerprint(f) if f.is_file() else None) for f in files]
+    settings = [dataclasses.asdict(c) for c in (config.data, config.quality, config.diversity, config.mix)]
+    return content_key("data-v1", code, inputs, settings, config.seed)
+
+
+def _prepare_data(config: Config) -> PreparedData:
+    data = config.data
+    loaded = {name: load_source(name, source, data.on_bad_row) for name, source in data.sources.items()}
+
+    # Filter before the hold-out, so a duplicate can never sit on both sides of it.
+    quality = apply_filters({name: s.examples for name, s in loaded.items()}, config.quality)
+    pool = {name: replace(s, examples=quality.kept[name]) for name, s in loaded.items()}
+    for name, source in pool.items():
+        if not source.examples:
+            raise DataError(
+                f"data source {name!r} has no rows left after the quality filters "
+                f"(removed: {quality.removed[name]}); see quality.filters"
+            )
+
+    # Hold out first, with a fixed seed, so the eval rows are the same for every mix and run seed.
+    train_pools: dict[str, list[Example]] = {}
+    eval_rows: list[Example] = []
+    for name, source in pool.items():
+        train_idx, eval_idx = hold_out(len(source.examples), data.eval_per_source, data.split_seed, name)
+        train_pools[name] = [source.examples[i] for i in train_idx]
+        eval_rows += [source.examples[i] for i in eval_idx]
+
+    cache_dir = Path(config.paths.cache_dir).expanduser()
+    vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
+    weights = config.mix.weights
+    plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
+    train: list[Example] = []
+    drawn: dict[str, list[int]] = {}
+    for name, n in plan.counts.items():
+        # The budget split comes first; the diversity level then picks which rows fill each source's share.
+        drawn[name] = diversity.select(vectors[name], n, config.diversity, source_rng(config.seed, name))
+        train += [train_pools[name][i] for i in drawn[name]]
+    # Interleave sources in a seeded order, so no stage sees them as contiguous blocks.
+    order = source_rng(config.seed, "interleave").permutation(len(train))
+    train = [train[i] for i in order]
+
+    dropped = [bad for source in loaded.values() for bad in source.bad_rows] + quality.dropped
+    report = {
+        "sources": {
+            name: {
+                "kind": source.kind,
+                "rows_read": source.rows_read,
+                "rows_invalid": len(source.bad_rows),
+                "rows_valid": len(source.examples),
+                "removed": quality.removed[name],
+                "pii_redacted": quality.redacted[name],
+                "rows_kept": len(pool[name].examples),
+                "eval_rows": len(pool[name].examples) - len(train_pools[name]),
+                "rows_available": len(train_pools[name]),
+                "rows": len(drawn.get(name, [])),
+                "rows_upsampled": plan.upsampled.get(name, 0),
+                "weight": weights.get(name, 0.0),
+                "length": length_summary([train_pools[name][i] for i in drawn.get(name, [])]),
+            }
+            for name, source in loaded.items()
+        },
+        "budget_requested": plan.requested_budget,
+        "budget": plan.budget,
+        "train_rows": len(train),
+        "eval_rows": len(eval_rows),
+        "notes": plan.notes,
+        "train_hash": examples_hash(train),
+        "eval_hash": examples_hash(eval_rows),
+        "length": length_summary(train),
+        "quality": {"filters": list(config.quality.filters), "eval_prompts": quality.eval_prompts},
+        "diversity": diversity_report(train_pools, vectors, drawn, config.diversity, cache_dir),
+    }
+    log.info(
+        "data: %d train rows (%s), %d held-out rows, diversity=%s (mean cosine distance %.3f)",
+        len(train),
+        ", ".join(f"{n}={c}" for n, c in plan.counts.items()),
+        len(eval_rows),
+        config.diversity.name,
+        report["diversity"]["train"]["mean_cosine_distance"],
+    )
+    return PreparedData(
+        train=train,
+        eval=eval_rows,
+        pool=pool,
+        dropped=dropped,
+        report=report,
+        train_pools=train_pools,
+        vectors=vectors,
+        drawn=drawn,
+    )
+
+
+def embed_rows(rows: list[Example], config: DiversityConfig, cache_dir: Path) -> np.ndarray:
+    return embed_texts([diversity.embedding_text(e.messages, config.embed) for e in rows], config.embedding_model, cache_dir)
+
+
+def diversity_report(
+    pools: dict[str, list[Example]],
+    vectors: dict[str, np.ndarray],
+    drawn: dict[str, list[int]],
+    config: DiversityConfig,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Measures of the train set, of each source's share and of the whole pool, on one cluster map of the pool."""
+    pool_rows = [e for rows in pools.values() for e in rows]
+    pool_vectors = np.concatenate([vectors[name] for name in pools])
+    clusters = diversity.fit_clusters(pool_vectors, config.measure_clusters, cache_dir)
+
+    def measured(rows: list[Example], vecs: np.ndarray) -> dict[str, Any]:
+        tasks = [e.meta["task"] for e in rows] if rows and all(isinstance(e.meta.get("task"), str) for e in rows) else None
+        return diversity.measure([e.messages for e in rows], vecs, clusters, tasks)
+
+    per_source = {name: measured([pools[name][i] for i in idx], vectors[name][idx]) for name, idx in drawn.items() if idx}
+    train_rows = [pools[name][i] for name, idx in drawn.items() for i in idx]
+    train_vectors = np.concatenate([vectors[name][idx] for name, idx in drawn.items() if idx])
+    return {
+        "level": config.name,
+        "method": config.method,
+        "region": config.region,
+        "embedding_model": config.embedding_model,
+        "embed": config.embed,
+        "train": measured(train_rows, train_vectors),
+        "sources": per_source,
+        "pool": measured(pool_rows, pool_vectors),
+    }
+
+
+def length_summary(examples: list[Example]) -> dict[str, dict[str, float]]:
+    """Percentiles of instruction and response lengths, in tokens as the length filter counts them."""
+    out = {}
+    for side, text in (("instruction", user_text), ("response", assistant_text)):
+        lengths = np.array([approx_tokens(text(e.messages)) for e in examples] or [0])
+        out[side] = {
+            "mean": round(float(lengths.mean()), 1),
+            "min": int(lengths.min()),
+            **{f"p{q}": int(np.percentile(lengths, q)) for q in (10, 50, 90)},
+            "max": int(lengths.max()),
+        }
+    return out
+
+
+def examples_hash(examples: list[Example]) -> str:
+    """Content hash of a row list, order included: equal hashes mean identical training input."""
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(json.dumps(example.messages, ensure_ascii=False, sort_keys=True).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()

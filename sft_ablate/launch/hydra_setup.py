@@ -1,0 +1,44 @@
+"""What Hydra must know before it composes: our schema, resolvers and sweepers; and composing without an app."""
+
+from __future__ import annotations
+
+from hydra.core.config_store import ConfigStore
+from hydra.core.plugins import Plugins
+from omegaconf import OmegaConf
+
+from sft_ablate.paths import CONF_DIR, sample_data_path, shared_data_path
+
+
+def register() -> None:
+    from sft_ablate.config import register_schema
+    from sft_ablate.launch.optuna_sweeper import OptunaSweeper, OptunaSweeperConf
+    from sft_ablate.launch.overrides import GridSweeper
+
+    register_schema()
+    OmegaConf.register_resolver("sample_data", sample_data_path, replace=True)
+    OmegaConf.register_resolver("shared_data", shared_data_path, replace=True)
+    store = ConfigStore.instance()
+    Plugins.instance().register(GridSweeper)
+    store.store(
+        group="hydra/sweeper",
+        name="grid",
+        node={"_target_": "sft_ablate.launch.overrides.GridSweeper", "max_batch_size": None, "params": None},
+        provider="sft_ablate",
+        replace=True,
+    )
+    Plugins.instance().register(OptunaSweeper)
+    store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="sft_ablate", replace=True)
+
+
+def compose_config(overrides: list[str]):
+    """The validated config for these overrides, composed as the CLI would (for tools that do not train)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sft_ablate.config import to_config
+    from sft_ablate.launch.overrides import config_groups, quote_group_values
+
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR)):
+        return to_config(compose(config_name="config", overrides=quote_group_values(overrides, config_groups())))

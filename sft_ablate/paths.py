@@ -1,0 +1,37 @@
+"""Where things are: the shipped configs and sample data, the public data beside a checkout, the cache.
+
+The configs (conf/ and sweeps/ at the repository's top level) are packaged into the wheel as
+``sft_ablate/conf`` and ``sft_ablate/sweeps`` (see pyproject.toml); in a source checkout they are read from
+the top level, so an edit there takes effect without reinstalling.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent  # the checkout, when running from one
+_IN_CHECKOUT = (PROJECT_ROOT / "conf" / "config.yaml").is_file() and (PROJECT_ROOT / "pyproject.toml").is_file()
+CONF_DIR = PROJECT_ROOT / "conf" if _IN_CHECKOUT else PACKAGE_DIR / "conf"
+SWEEPS_DIR = PROJECT_ROOT / "sweeps" if _IN_CHECKOUT else PACKAGE_DIR / "sweeps"
+SAMPLE_DATA_DIR = PACKAGE_DIR / "sample_data"
+SYNTH_CONF_DIR = PACKAGE_DIR / "synth" / "conf"  # its own app, so not among the main app's groups
+BENCHMARK_TASKS_DIR = PACKAGE_DIR / "evaluation" / "benchmarks"  # task YAMLs: eval.benchmarks=[arc_easy]
+STUDY_FILE = "optuna_study.json"  # what an Optuna sweep writes into its sweep dir, for the report
+
+
+def sample_data_path(name: str) -> str:
+    """Data bundled with the package (sft_ablate/sample_data)."""
+    return str(SAMPLE_DATA_DIR / name)
+
+
+def shared_data_path(name: str) -> str:
+    """Public data beside the checkout (../shared/data), or where SFT_ABLATE_SHARED_DATA points."""
+    root = os.environ.get("SFT_ABLATE_SHARED_DATA", str(PROJECT_ROOT.parent / "shared" / "data"))
+    return str(Path(root) / name)
+
+
+def default_cache_dir() -> Path:
+    """Converted models, tokenized data, embeddings and answers shared by all runs ($SFT_ABLATE_CACHE)."""
+    return Path(os.environ.get("SFT_ABLATE_CACHE", Path.home() / ".cache" / "sft-ablate")).expanduser()

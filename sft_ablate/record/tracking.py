@@ -1,0 +1,120 @@
+"""Weights & Biases as a sink. results.json is the record; a W&B failure only ever costs a warning."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from sft_ablate.config import Config, TrackingConfig
+
+log = logging.getLogger(__name__)
+
+
+class Tracker:
+    """Wraps a wandb run. Every call is guarded: after the first failure, tracking stops and training goes on."""
+
+    def __init__(self, run: Any | None) -> None:
+        self.run = run
+
+    @property
+    def active(self) -> bool:
+        return self.run is not None
+
+    def _guard(self, what: str, fn, *args, **kwargs) -> None:
+        if self.run is None:
+            return
+        try:
+            fn(*args, **kwargs)
+        except Exception as err:  # wandb raises many types (network, service, usage)
+            log.warning(
+                "W&B %s failed (%s: %s); tracking is off for the rest of this run, results.json is unaffected",
+                what,
+                type(err).__name__,
+                err,
+            )
+            self.run = None
+
+    def log(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        self._guard("log", lambda: self.run.log(metrics, step=step))
+
+    def summary(self, metrics: dict[str, Any]) -> None:
+        self._guard("summary", lambda: self.run.summary.update(metrics))
+
+    def table(self, key: str, columns: list[str], rows: list[list[Any]]) -> None:
+        def log_table() -> None:
+            import wandb
+
+            self.run.log({key: wandb.Table(columns=columns, data=rows)})
+
+        self._guard("table", log_table)
+
+    def tables_and_histograms(
+        self, tables: dict[str, tuple[list[str], list[list[Any]]]], histograms: dict[str, list[float]]
+    ) -> None:
+        """Several tables and histograms as one W&B step, so the trainer's own steps are not pushed back."""
+
+        def log_all() -> None:
+            import wandb
+
+            payload: dict[str, Any] = {key: wandb.Table(columns=columns, data=rows) for key, (columns, rows) in tables.items()}
+            payload.update({key: wandb.Histogram(values) for key, values in histograms.items() if values})
+            self.run.log(payload)
+
+        self._guard("tables", log_all)
+
+    def finish(self, exit_code: int = 0) -> None:
+        self._guard("finish", lambda: self.run.finish(exit_code=exit_code))
+        self.run = None
+
+
+def start_tracking(config: Config, run_dir: Path, run_config: dict[str, Any], factors: dict[str, Any]) -> Tracker:
+    tracking = config.tracking
+    if tracking.backend == "none" or tracking.mode == "disabled":
+        return Tracker(None)
+    try:
+        import wandb
+
+        run = wandb.init(
+            project=tracking.project,
+            entity=tracking.entity,
+            group=tracking.group or config.study,
+            job_type="train",
+            name=run_dir.name,
+            dir=str(run_dir),
+            mode=tracking.mode,
+            tags=_tags(tracking, factors),
+            # Factors sit at the top level so a dashboard can group by `mix` directly.
+            config={**factors, "config": run_config},
+            settings=wandb.Settings(init_timeout=tracking.init_timeout, silent=True),
+            reinit="finish_previous",  # a multirun starts several runs in one process
+        )
+    except Exception as err:  # offline or misconfigured W&B must not stop the run
+        log.warning(
+            "W&B init failed (%s: %s); continuing without W&B, results.json is unaffected",
+            type(err).__name__,
+            str(err).splitlines()[0] if str(err) else "",
+        )
+        return Tracker(None)
+    if tracking.mode == "offline":
+        log.info("W&B offline run in %s; upload later with `wandb sync %s`", run.dir, Path(run.dir).parent)
+    return Tracker(run)
+
+
+def _tags(tracking: TrackingConfig, factors: dict[str, Any]) -> list[str]:
+    keys = ("mix", "model", "lora", "seed", "diversity")
+    return [f"{k}={factors[k]}" for k in keys if k in factors] + list(tracking.tags)
+
+
+class TrackerCallback(TrainerCallback):
+    """Forwards the trainer's log lines (loss, learning rate, grad norm) to W&B under train/."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs:
+            numeric = {f"train/{k}": v for k, v in logs.items() if isinstance(v, (int, float))}
+            self.tracker.log(numeric, step=state.global_step)
