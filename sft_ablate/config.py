@@ -636,7 +636,9 @@ class JudgeConfig:
     # reference: correctness where the prompt has a verifiable answer, else similarity to the reference answer
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     margin: float = 0.02  # cosine-similarity difference within which a battle is a tie
-    # llm: a local model option or an OpenAI-compatible endpoint, answering [[A]], [[B]] or [[C]]
+    # an answer whose word trigrams come this much from the question is an echo: it never beats a real answer
+    echo_threshold: float = 0.5
+    # llm: a local model option (verdict by likelihood) or an OpenAI-compatible endpoint (writes [[A]], [[B]] or [[C]])
     backend: BackendConfig | None = None
     sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=32, temperature=0.0))
 
@@ -647,3 +649,5 @@ class JudgeConfig:
             raise ConfigError("judge.kind=llm needs judge.backend (kind: local or openai, model: ...)")
         if not 0 <= self.margin < 1:
             raise ConfigError(f"judge.margin must be in [0, 1), got {self.margin}")
+        if not 0 < self.echo_threshold <= 1:
+            raise ConfigError(f"judge.echo_threshold must be in (0, 1], got {self.echo_threshold}")
