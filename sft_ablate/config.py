@@ -603,10 +603,10 @@ class ArenaConfig:
     enabled: bool = True
     prompts: str = MISSING  # .jsonl with `turns` (a list of user turns) and optionally `reference`, `answer`, `id`
     references: str | None = None  # MT-Bench style reference answers (question_id, choices[0].turns); null: none
-    max_prompts: int | None = 8  # the first N prompts of the file; null: all
+    max_prompts: int | None = None  # the first N prompts of the file (the cut is logged); null: all
     turns: int = 1  # user turns answered: 1, or 2 (the follow-up question too; the last answer is judged)
-    seeds: list[int] = field(default_factory=lambda: [0])  # each model answers each prompt once per seed
-    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96, temperature=0.7, top_p=0.9))
+    seeds: list[int] = field(default_factory=lambda: [0, 1])  # each model answers each prompt once per seed
+    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64, temperature=0.7, top_p=0.9))
     batch_size: int = 8
     opponents: int = 2  # earlier runs each new run battles besides the base model (sampled, seeded): cost stays linear
     store: str | None = None  # the SQLite store; null: arena.sqlite in the run dir's parent (a multirun's sweep dir)

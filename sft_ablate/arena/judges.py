@@ -110,13 +110,13 @@ _WORD = re.compile(r"\w+")
 
 
 def echo_share(answer: str, question: str) -> float:
-    """The share of the answer's word trigrams (words, for answers under 3 words) found in the question."""
+    """The share of the answer's word trigrams found in the question (0 for answers under 3 words: '42' to
+    'What is 40 + 2?' is an answer, not an echo)."""
     words, asked = _WORD.findall(answer.lower()), _WORD.findall(question.lower())
-    n = 3 if len(words) >= 3 else 1
-    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    grams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
     if not grams:
         return 0.0
-    known = {tuple(asked[i : i + n]) for i in range(len(asked) - n + 1)}
+    known = {tuple(asked[i : i + 3]) for i in range(len(asked) - 2)}
     return sum(g in known for g in grams) / len(grams)
 
 
