@@ -80,7 +80,7 @@ def test_planted_echo_empty_and_shuffled_answers_lose_to_real_answers(tmp_path, 
         losses = sum(x.verdict == "B" and y.verdict == "A" for x, y in zip(ab, ba))
         real_wins[name] = (wins, losses)
     print(f"real answers vs planted ones, (wins, losses) of {len(prompts)}: {real_wins}")
-    for name, (wins, losses) in real_wins.items():
+    for name, (_, losses) in real_wins.items():
         assert losses == 0, (name, real_wins)
     assert real_wins["echo"][0] == real_wins["empty"][0] == len(prompts)  # never beaten, never tied
     assert real_wins["shuffled"][0] >= 0.9 * len(prompts)
