@@ -30,9 +30,10 @@ def arena_section(
 ) -> Section | None:
     arenas = {name: by_name[name].results.get("arena") for name in complete["run"]}
     arenas = {name: a for name, a in arenas.items() if a}
-    if not arenas:
-        return None
     section = Section("Arena (Elo)", level=3)
+    if not arenas:  # runs that name no arena store: only their own snapshots, if any
+        snapshot = leaderboard_table(complete, varied, f"{stem}_leaderboard")
+        return None if snapshot is None else Section("Leaderboard (Elo)", level=3, items=[snapshot])
     problems = [f"`{name}`: {a['problem']}" for name, a in arenas.items() if a.get("problem")]
     if problems:
         section.items.append("Runs whose arena decided nothing: " + "; ".join(problems) + ".")
