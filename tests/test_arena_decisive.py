@@ -214,7 +214,7 @@ def test_import_matches_by_id_else_by_prompt_text_and_lists_unmatched_rows(tmp_p
     err = capsys.readouterr().err
     assert "2 row(s) match no prompt" in err and "bad.jsonl:1" in err and "bad.jsonl:2" in err
     assert arena_cli.main([str(store), "--add-battles", "--json", "--bootstrap-rounds", "50"]) == 0
-    board = json.loads(capsys.readouterr().out.split("\n", 1)[1])  # after 'adding 5 battles'
+    board = json.loads(capsys.readouterr().out)  # --json: nothing else on stdout
     assert board["anchor"] == "good" and board["battles"] == 5 and board["unparseable"] == 0
     rows = {r["model"]: r for r in board["leaderboard"]}
     assert set(rows) == {"good", "wrong"}  # 'bad' left nothing behind

@@ -196,7 +196,7 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
         calls_before = store.counter("judge_calls")
         if args.add_battles:
             fixtures = missing_fixtures(store, jhash)
-            print(f"adding {len(fixtures)} battles")
+            print(f"adding {len(fixtures)} battles", file=sys.stderr if args.json else sys.stdout)  # --json: stdout is JSON only
             if fixtures:
                 play(store, judge_from_store(judges[jhash]), cache_dir, fixtures)
         models = store.models()
