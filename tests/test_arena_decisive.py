@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sft_ablate.arena import __main__ as arena_cli
@@ -238,3 +239,55 @@ def test_truncate_and_shuffle():
     texts = [f"t{i}" for i in range(7)]
     moved = shuffled(texts, 3)
     assert sorted(moved) == texts and all(a != b for a, b in zip(moved, texts))
+
+
+# ---- the report rates from the store and pools a level's seeds --------------------------------------------------
+
+
+def test_the_report_pools_a_levels_seeds_and_rates_from_the_store(tmp_path, cache_dir):
+    """2 mixes x 3 seeds and the base answer 12 verifiable prompts: 70_30 runs are right on 9, 30_70 runs on 6,
+    the base on 3. The report's level table pools each mix's 3 runs; the stale per-run copy is ignored."""
+    from sft_ablate.arena.judges import judge_hash
+    from sft_ablate.arena.store import ArenaStore
+    from sft_ablate.io import read_json, write_json_atomic
+    from sft_ablate.report.build import build_report
+    from tests.report_runs import write_run
+
+    prompts = [{"id": f"p{i}", "turns": [f"What is {i} + {i}?"], "reference": None, "answer": str(2 * i)} for i in range(12)]
+    right = {"base": 3, "30_70": 6, "70_30": 9}
+    jhash = judge_hash(REFERENCE)
+    store_file = tmp_path / "arena.sqlite"
+    fixtures = []
+    with ArenaStore(store_file) as store:
+        store.add_judge(jhash, dataclasses.asdict(REFERENCE))
+        store.add_prompts({p["id"]: p for p in prompts})
+        store.add_model("base/tiny", "base", {})
+
+        def answer(model: str, level: str) -> None:
+            store.add_generations(
+                (model, p["id"], 0, [f"It is {2 * i if i < right[level] else 2 * i + 1}."]) for i, p in enumerate(prompts)
+            )
+
+        answer("base/tiny", "base")
+        for mix in ("30_70", "70_30"):
+            for seed in range(3):
+                name = f"{mix}_s{seed}"
+                run_dir = write_run(tmp_path, name, mix=mix, seed=seed, eval_loss=2.0, elo={"rating": 5000.0})  # stale
+                results = read_json(run_dir / "results.json")
+                results["arena"] = {"store": str(store_file), "judge_hash": jhash, "model_id": name, "base_model": "base/tiny"}
+                write_json_atomic(run_dir / "results.json", results)
+                store.add_model(name, "run", {"run_dir": str(run_dir)})
+                answer(name, mix)
+                fixtures += [(name, "base/tiny", p["id"], 0) for p in prompts]
+        fixtures += [("30_70_s0", "70_30_s0", p["id"], 0) for p in prompts]
+        arena.play(store, REFERENCE, cache_dir, fixtures)
+    report = build_report(tmp_path)
+    levels = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_arena_levels.csv").set_index("level")
+    assert levels.loc["base/tiny", "battles"] == 72 and levels.loc["mix=70_30", "runs"] == 3
+    assert levels.loc["mix=70_30", "battles"] == 36 + 12  # 3 runs x 12 vs base, and 12 vs the other level
+    assert levels.loc["mix=70_30", "rating"] > levels.loc["mix=30_70", "rating"] > 1000
+    assert levels.loc["mix=70_30", "diff_vs_base_ci_low"] > 0
+    runs = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_arena_runs.csv")
+    assert runs["rating"].max() < 2000  # from the store, not the stale 5000 in results.json
+    markdown = report.markdown.read_text()
+    assert "Arena, levels pooled" in markdown and "mix=70_30 vs base: apart" in markdown
