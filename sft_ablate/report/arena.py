@@ -108,7 +108,7 @@ def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, roun
         rows.append(
             {
                 "level": r.model,
-                "runs": runs.get(r.model, 0),
+                "runs": runs.get(r.model),  # None: the base
                 "battles": r.battles,
                 "rating": r.rating,
                 "ci_low": r.ci_low,
@@ -129,7 +129,7 @@ def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, roun
     shown = pd.DataFrame(
         {
             "level": data["level"],
-            "runs": data["runs"].astype(str),
+            "runs": [("" if r["runs"] is None else str(r["runs"])) for r in rows],
             "battles": data["battles"].astype(str),
             "Elo (95% CI)": [_ci(r["rating"], r["ci_low"], r["ci_high"], ".0f") for r in rows],
             "diff vs base (95% CI)": [
