@@ -66,7 +66,7 @@ def planted_study_args(paths: dict[str, Path], sweep_dir: Path) -> list[str]:
     return [
         "-m",
         "model=tiny",
-        "mix=0_100,50_50,100_0",
+        "mix=0_100,100_0,50_50",
         "seed=0,1,2",
         f"data.sources.human.path={paths['clean']}",
         f"data.sources.synthetic.path={paths['shuffled']}",
@@ -74,10 +74,14 @@ def planted_study_args(paths: dict[str, Path], sweep_dir: Path) -> list[str]:
         "data.eval_per_source=16",
         f"+eval.heldout_sets.planted_external={paths['external']}",
         "quality.filters=[exact_dedup,decontaminate]",  # the phrasings are near-duplicates by design
-        "train.epochs=4",
+        # Enough steps for the tiny model to learn which code goes with which item (about 60 packed steps):
+        # a model that has learned only which words answers use cannot tell clean rows from shuffled ones.
+        "train.epochs=30",
+        "train.batch_size=8",
+        "train.learning_rate=1e-2",
         "train.save_steps=1000",
         "train.logging_steps=50",
-        "train.max_length=64",
+        "train.max_length=128",
         "eval.base_model=false",
         "eval.num_generations=2",
         "arena=none",
