@@ -239,7 +239,7 @@ def test_a_pool_larger_than_its_sample_embeds_only_the_sample_and_the_drawn_rows
     div = data.report["diversity"]
     assert div["pool_sampled"] and div["pool"]["rows"] == 80 and div["pool_rows_total"] == 581
     assert embeddings.encoder_calls - before == div["embedded_rows"] <= 80 + 16
-    for name, pick in data.picks.items():
+    for pick in data.picks.values():
         assert len(pick.sample) == len(pick.vectors) == 40 and len(pick.drawn) == len(pick.drawn_vectors) == 8
         assert pick.sample == sorted(set(pick.sample))
     # A selection picks from the sample; the sample itself does not move with the run's seed or level.
