@@ -281,7 +281,7 @@ class TrainConfig:
     max_length: int = 512  # tokens; longer rows are truncated (and counted)
     packing: bool = False  # TRL bfd packing with padding-free batches (pays on a GPU; not on CPU, see BENCHMARKS.md)
     group_by_length: bool = False  # batches of similar-length rows, so padded batches waste little (CPU default)
-    threads: int | None = None  # torch intra-op threads; null = all cores
+    threads: int | None = None  # torch intra-op threads; null = the idle cores at start (cores - load average)
     device: str = "auto"  # auto | cpu | cuda
     bf16: bool = False  # only takes effect on a GPU
     gradient_checkpointing: bool = False

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -33,6 +35,19 @@ class TrainResult:
     tokens_per_second: float
     resumed_from: str | None
     log_history: list[dict]
+
+
+@functools.cache  # once per process: in a multirun, the earlier runs' own load must not shrink the later ones
+def torch_threads(requested: int | None) -> int:
+    """train.threads, or (null) the cores that are idle now: cores minus the 1-minute load average, at least one.
+    On 2 cores shared with other jobs, 2 spinning OpenMP threads ran up to 7x slower than 1 (BENCHMARKS.md); on
+    an idle machine every core helps."""
+    if requested:
+        return requested
+    cores = os.cpu_count() or 1
+    idle = max(1, min(cores, round(cores - os.getloadavg()[0]))) if hasattr(os, "getloadavg") else cores
+    log.info("torch threads: %d of %d cores (load average %.1f; set train.threads to choose)", idle, cores, os.getloadavg()[0])
+    return idle
 
 
 def sft_config(config: Config, run_dir: Path, device: str) -> SFTConfig:
