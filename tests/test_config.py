@@ -153,3 +153,22 @@ def test_threads_default_to_the_idle_cores(monkeypatch):
         assert trainer.torch_threads(None) == expected
     assert trainer.torch_threads(3) == 3  # asked for: as asked
     trainer.torch_threads.cache_clear()
+
+
+def test_the_docs_group_table_lists_every_shipped_option():
+    """docs/configs.md's table of groups and options, kept equal to conf/ (it went stale once)."""
+    import re
+
+    from sft_ablate.paths import PROJECT_ROOT
+
+    page = (PROJECT_ROOT / "docs" / "configs.md").read_text()
+    section = page.split("## The config groups", 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 2:
+            group = cells[0].strip("`")
+            documented[group] = set(re.findall(r"`([^`]+)`", cells[1].split(" (the files")[0]))
+    for group in [*GROUPS, "sweep"]:
+        shipped = {p.stem for p in (CONF_DIR / group).glob("*.yaml")}
+        assert documented.get(group) == shipped, f"docs/configs.md lists {documented.get(group)} for {group}, conf/ has {shipped}"
