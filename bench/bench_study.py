@@ -271,22 +271,25 @@ def main() -> None:
     if args.prepare_only is not None:
         return prepare_only(args.prepare_only)
     budget, steps = (32, 4) if args.quick else (64, 8)
-    rows: list[tuple] = []
+    columns = ["measure", "value", "detail", "goal", "status and load"]
+
+    def report(title: str, rows: list[tuple]) -> None:  # each part as soon as it is measured: a long bench keeps what it did
+        print_table(title, columns, rows)
+        append_benchmarks(title, columns, rows)
+
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows += study("tiny", budget, steps, work / "tiny")
-        if args.smollm2:
-            rows += study("smollm2_135m", budget, steps, work / "smollm2")
-        rows += data_stage(args.rows or (10_000 if args.quick else 50_000), work)
-        rows += padding("tiny", steps * 2)
-        if args.smollm2:
-            rows += padding("smollm2_135m", steps)
-        rows += threads(steps * 2)
+        for model in ["tiny", *(["smollm2_135m"] if args.smollm2 else [])]:
+            report(f"Study: mix_ratio, sft-ablate vs plain TRL scripts ({model})", study(model, budget, steps, work / model))
+        report("Data stage on a large local source", data_stage(args.rows or (10_000 if args.quick else 50_000), work))
+        for model in ["tiny", *(["smollm2_135m"] if args.smollm2 else [])]:
+            report(
+                f"Padding: length-grouped vs naive padded batches ({model})",
+                padding(model, steps * 2 if model == "tiny" else steps),
+            )
+        report("Threads", threads(steps * 2))
         if args.default:
-            rows += default_run(work)
-    columns = ["measure", "value", "detail", "goal", "status and load"]
-    print_table("Study, data stage, padding, threads", columns, rows)
-    append_benchmarks("Study, data stage, padding, threads", columns, rows)
+            report("Default run", default_run(work))
 
 
 if __name__ == "__main__":
