@@ -182,17 +182,14 @@ def prepare_only(overrides: list[str]) -> None:
 # ---------------------------------------------------------------- padding and threads
 
 
-def padding(model: str, steps: int) -> list[tuple]:
+def padding(model: str, budget: int, epochs: int = 1) -> list[tuple]:
     from bench.bench_train import ours, setup
 
     runs: dict[bool, list[float]] = {True: [], False: []}
-    common = [
-        f"model={model}",
-        f"train.max_steps={steps}",
-        "train.save_steps=100000",
-        "train.packing=false",
-        "train.batch_size=8",
-    ]
+    # Whole epochs: the length-grouped sampler serves its longest batch first, so a few steps would compare a
+    # long-row slice of the data against a random one.
+    common = [f"model={model}", "train.max_steps=-1", f"train.epochs={epochs}", f"data.budget={budget}"]
+    common += ["train.save_steps=100000", "train.packing=false", "train.batch_size=8"]
     configs = {g: setup([*common, f"train.group_by_length={g}"]) for g in runs}
     for repeat in range(2):
         for grouped in (True, False) if repeat % 2 == 0 else (False, True):
@@ -285,7 +282,7 @@ def main() -> None:
         for model in ["tiny", *(["smollm2_135m"] if args.smollm2 else [])]:
             report(
                 f"Padding: length-grouped vs naive padded batches ({model})",
-                padding(model, steps * 2 if model == "tiny" else steps),
+                padding(model, 128 if model == "tiny" else budget),
             )
         report("Threads", threads(steps * 2))
         if args.default:
