@@ -172,6 +172,11 @@ def prepare_only(overrides: list[str]) -> None:
 
     quality._removals = timed
     config = _composed(["mix=50_50", "data.budget=128", *overrides])
+    import torch
+
+    from sft_ablate.training.trainer import torch_threads
+
+    torch.set_num_threads(torch_threads(config.train.threads))  # as a run sets them before its data stage
     start = time.perf_counter()
     prepared = prepare_data(config)
     seconds = time.perf_counter() - start
