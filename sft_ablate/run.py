@@ -148,7 +148,6 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
         error = f"{type(err).__name__}: {err}"
         raise
     finally:
-        record.finish(status, error)
         tracker.summary({f"metrics/{k}": v for k, v in record.results["metrics"].items()})
         if status == "complete":
             tracker.table(
@@ -157,6 +156,8 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations],
             )
         tracker.finish(exit_code=0 if status == "complete" else 1)
+        record.update("tracking", tracker.state())  # after finish: a W&B failure anywhere in the run shows here
+        record.finish(status, error)
     log.info(
         "run %s: eval_loss %.4f (base %s), results in %s",
         status,

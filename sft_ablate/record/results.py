@@ -29,6 +29,18 @@ PACKAGES = (
 )  # fmt: skip
 
 
+# The metrics a complete run records under `metrics`, with whether higher is better: what an Optuna objective
+# (`metrics.<name>`) may name. Benchmarks add metrics.benchmarks.<task>.<metric>; the arena adds metrics.elo.<key>.
+RUN_METRICS = {
+    "eval_loss": False, "eval_perplexity": False, "train_loss": False, "base_eval_loss": False,
+    "base_eval_perplexity": False,
+}  # fmt: skip
+ELO_METRICS = {
+    "rating": True, "ci_low": True, "ci_high": True, "win_rate_vs_base": True, "win_rate_ci_low": True,
+    "win_rate_ci_high": True,
+}  # fmt: skip
+
+
 class RunRecord:
     """The results dict of one run plus the file it lives in."""
 

@@ -39,6 +39,7 @@ from sft_ablate.report.tables import (
     leaderboard_table,
     runs_table,
     samples_table,
+    tracking_failures_table,
 )
 
 MAX_LEVELS = 12  # a factor with more levels (an Optuna study's continuous fraction) is plotted, not tabulated
@@ -103,7 +104,7 @@ def build_report(
 def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
     groups = frame.groupby(["study", "model"], sort=False).size()
     listing = "; ".join(f"{s or '(no study)'} on {m}: {n} runs" for (s, m), n in groups.items())
-    return Section(
+    section = Section(
         "Overview",
         items=[
             f"Built from the run directories under `{root}` on {time.strftime('%Y-%m-%d %H:%M')}: "
@@ -114,6 +115,10 @@ def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
             "Runs that did not complete are listed at the end of each study and never averaged in.",
         ],
     )
+    failures = tracking_failures_table(frame, "tracking_failures")
+    if failures is not None:
+        section.items.append(failures)
+    return section
 
 
 def study_sections(

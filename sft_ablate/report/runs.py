@@ -65,6 +65,9 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "status": run.status,
             "study": r.get("config", {}).get("study", ""),
             "error": r.get("error", ""),
+            # W&B is a sink: a run whose tracking failed is complete, but its W&B record is partial.
+            "tracking": (r.get("tracking") or {}).get("status", ""),
+            "tracking_error": (r.get("tracking") or {}).get("error") or "",
         }
         row.update(r.get("factors", {}))
         row.update(metric_values(r.get("metrics", {})))

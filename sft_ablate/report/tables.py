@@ -98,6 +98,21 @@ def incomplete_table(frame: pd.DataFrame, factors: list[str], name: str) -> Tabl
     return Table(name, caption, shown, data)
 
 
+def tracking_failures_table(frame: pd.DataFrame, name: str) -> Table | None:
+    """Runs whose W&B tracking failed: their results.json (all this report reads) is whole, their W&B record is not."""
+    failed = frame[frame["tracking"].isin(["failed", "init_failed"])].reset_index(drop=True)
+    if not len(failed):
+        return None
+    data = failed[["run", "status", "tracking", "tracking_error"]]
+    shown = data.rename(columns={"tracking": "W&B", "tracking_error": "W&B error"}).copy()
+    shown["W&B error"] = shown["W&B error"].map(lambda e: str(e).splitlines()[0][:160] if e else "")
+    caption = (
+        f"W&B tracking failed in {len(failed)} runs: their W&B records are partial (results.json, which this report "
+        "reads, is whole)."
+    )
+    return Table(name, caption, shown, data)
+
+
 def leaderboard_table(frame: pd.DataFrame, factors: list[str], name: str) -> Table | None:
     """The Elo leaderboard, from each run's metrics.elo (written by the arena, issue 6).
 
