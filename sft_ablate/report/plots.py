@@ -108,14 +108,17 @@ def _legend_by_state(ax, study) -> None:
     trial's state instead (finished or pruned), with a legend of those states."""
     from matplotlib.lines import Line2D
 
-    colors = {"COMPLETE": "tab:blue", "PRUNED": "tab:orange", "FAIL": "tab:red", "RUNNING": "tab:gray"}
-    trials = [t for t in study.get_trials(deepcopy=False) if t.intermediate_values]
-    for line, trial in zip(ax.get_lines(), trials):
-        line.set_color(colors.get(trial.state.name, "tab:gray"))
+    colors = {"COMPLETE": "tab:blue", "PRUNED": "tab:orange", "RUNNING": "tab:gray"}
+    states = {f"Trial{t.number}": t.state.name for t in study.get_trials(deepcopy=False)}
+    seen = set()
+    for line in ax.get_lines():  # Optuna labels each trial's line "Trial<number>"
+        state = states.get(line.get_label(), "RUNNING")
+        line.set_color(colors.get(state, "tab:gray"))
         line.set_alpha(0.8)
+        seen.add(state)
     if ax.get_legend() is not None:
         ax.get_legend().remove()
-    seen = sorted({t.state.name for t in trials}, key=list(colors).index)
+    seen = sorted(seen & set(colors), key=list(colors).index)
     handles = [Line2D([], [], color=colors[state], marker="o", label=state.lower()) for state in seen]
     ax.legend(handles=handles, title="trial", fontsize=8, loc="upper right")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
