@@ -79,6 +79,10 @@ def test_objective_and_direction_are_checked_against_the_results_schema():
     check_objective("metrics.eval_loss", "minimize", config)
     check_objective("metrics.benchmarks.bundled_mc.acc", "maximize", config)
     check_objective("metrics.elo.rating", "maximize", config)
+    check_objective("metrics.eval_loss_by_source.human", "minimize", config)
+    check_objective("metrics.heldout.seed_tasks.loss", "minimize", config)
+    with pytest.raises(ConfigError, match="not a metric"):  # no such source
+        check_objective("metrics.eval_loss_by_source.humans", "minimize", config)
     with pytest.raises(ConfigError, match=r"metrics.eval_los is not a metric .* metrics.eval_loss, "):
         check_objective("metrics.eval_los", "minimize", config)
     with pytest.raises(ConfigError, match="set hydra.sweeper.direction=minimize"):

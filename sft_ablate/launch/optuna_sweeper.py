@@ -47,7 +47,7 @@ from sft_ablate.errors import ConfigError, SftAblateError
 from sft_ablate.io import write_json_atomic
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.paths import STUDY_FILE
-from sft_ablate.record.results import ELO_METRICS, RUN_METRICS, read_results
+from sft_ablate.record.results import BY_SOURCE_METRICS, ELO_METRICS, HELDOUT_METRICS, RUN_METRICS, read_results
 
 log = logging.getLogger(__name__)
 
@@ -408,12 +408,20 @@ def check_objective(objective: str, direction: str, config: DictConfig) -> None:
     parts = objective.split(".")
     benchmarks = list(config.eval.benchmarks)
     arena = bool(config.arena.enabled)
+    sources = list(config.data.sources)
+    heldout = list(config.eval.heldout_sets)
     known = [f"metrics.{m}" for m in RUN_METRICS]
+    known += [f"metrics.{m}.<{'|'.join(sources)}>" for m in BY_SOURCE_METRICS]
+    known += [f"metrics.heldout.<{'|'.join(heldout)}>.{k}" for k in HELDOUT_METRICS] if heldout else []
     known += [f"metrics.benchmarks.{task}.<metric>" for task in benchmarks]
     known += [f"metrics.elo.{key}" for key in ELO_METRICS] if arena else []
     higher_is_better: bool | None = None
     if len(parts) == 2 and parts[0] == "metrics" and parts[1] in RUN_METRICS:
         higher_is_better = RUN_METRICS[parts[1]]
+    elif len(parts) == 3 and parts[0] == "metrics" and parts[1] in BY_SOURCE_METRICS and parts[2] in sources:
+        higher_is_better = BY_SOURCE_METRICS[parts[1]]
+    elif len(parts) == 4 and parts[:2] == ["metrics", "heldout"] and parts[2] in heldout and parts[3] in HELDOUT_METRICS:
+        higher_is_better = HELDOUT_METRICS[parts[3]]
     elif len(parts) == 3 and parts[:2] == ["metrics", "elo"] and parts[2] in ELO_METRICS and arena:
         higher_is_better = ELO_METRICS[parts[2]]
     elif len(parts) == 4 and parts[:2] == ["metrics", "benchmarks"] and parts[2] in benchmarks and parts[3]:
