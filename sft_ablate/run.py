@@ -184,6 +184,8 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations],
             )
         tracker.finish(exit_code=0 if record.status == "complete" else 1)
+        record.update("tracking", tracker.state())  # after finish: a W&B failure anywhere in the run shows here
+        record.save()
     log.info(
         "run %s: eval_loss %.4f (base %s), results in %s",
         record.status,
