@@ -12,6 +12,7 @@ Each command gets the same behaviour at its edges:
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -27,10 +28,13 @@ log = logging.getLogger("sft_ablate")
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
 
-def run_command(body: Callable[[], int | None]) -> int:
-    """Run a command's body with the shared signal handling and exit codes; returns the exit code."""
+def run_command(body: Callable[[], int | None], writes_to: Path | None = None) -> int:
+    """Run a command's body with the shared signal handling and exit codes; returns the exit code. ``writes_to``:
+    the dir the command writes into, checked writable before any work."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if writes_to is not None:
+            check_writable(writes_to, "output dir", "--out")
         return body() or EXIT_OK
     except SftAblateError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -38,6 +42,9 @@ def run_command(body: Callable[[], int | None]) -> int:
     except KeyboardInterrupt as err:
         print(f"interrupted ({err or 'Ctrl-C'}); rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `--help | head`: the reader has what it wanted; no traceback, and none at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     finally:
         signal.signal(signal.SIGTERM, previous)
 

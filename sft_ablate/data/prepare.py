@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import pickle
 import time
 from dataclasses import dataclass, field, replace
@@ -16,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from sft_ablate.cache import content_key, file_fingerprint
-from sft_ablate.config import Config, DiversityConfig
+from sft_ablate.config import Config, DiversityConfig, SourceConfig
 from sft_ablate.data import diversity
 from sft_ablate.data.embeddings import embed_texts
 from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
-from sft_ablate.data.mixture import draw_indices, hold_out, plan_mixture, source_rng
+from sft_ablate.data.mixture import MixturePlan, draw_indices, hold_out, plan_mixture, source_rng
 from sft_ablate.data.quality import apply_filters
 from sft_ablate.data.sources import BadRow, Example, LoadedSource, load_source
 from sft_ablate.errors import DataError
@@ -39,6 +40,7 @@ class PreparedData:
     train_pools: dict[str, list[Example]] = field(default_factory=dict)  # per source, after the hold-out
     picks: dict[str, Pick] = field(default_factory=dict)  # per source: the embedded pool sample and the drawn rows
     drawn: dict[str, list[int]] = field(default_factory=dict)  # indices into train_pools that make the train set
+    heldout: dict[str, list[Example]] = field(default_factory=dict)  # external eval sets (eval.heldout_sets), by name
 
 
 # The modules whose code decides what the data stage returns: a change to any of them is a new cache key.
@@ -72,20 +74,27 @@ def data_cache_key(config: Config) -> str | None:
         return None
     files = [Path(s.path).expanduser() for s in config.data.sources.values()]
     files += [Path(p.path).expanduser() for p in config.quality.decontaminate.eval_prompts]
+    files += [Path(p).expanduser() for p in config.eval.heldout_sets.values()]
     if not all(f.is_file() for f in files[: len(config.data.sources)]):
         return None  # a missing source: let the stage itself say so
     code = [file_fingerprint(Path(__file__).parent / f"{m}.py") for m in DATA_CODE]
     inputs = [(str(f), file_fingerprint(f) if f.is_file() else None) for f in files]
     settings = [dataclasses.asdict(c) for c in (config.data, config.quality, config.diversity, config.mix)]
+    settings.append(config.eval.heldout_sets)
     return content_key("data-v1", code, inputs, settings, config.seed)
 
 
 def _prepare_data(config: Config) -> PreparedData:
     data = config.data
     loaded = {name: load_source(name, source, data.on_bad_row) for name, source in data.sources.items()}
+    # External held-out sets: read like a source (any format), never trained on, and kept out of training by
+    # decontamination. A bad row in one fails the run: an eval set with silent holes would not compare.
+    heldout = {
+        name: load_source(name, SourceConfig(path=path), "fail").examples for name, path in config.eval.heldout_sets.items()
+    }
 
     # Filter before the hold-out, so a duplicate can never sit on both sides of it.
-    quality = apply_filters({name: s.examples for name, s in loaded.items()}, config.quality)
+    quality = apply_filters({name: s.examples for name, s in loaded.items()}, config.quality, heldout)
     pool = {name: replace(s, examples=quality.kept[name]) for name, s in loaded.items()}
     for name, source in pool.items():
         if not source.examples:
@@ -104,16 +113,23 @@ def _prepare_data(config: Config) -> PreparedData:
 
     cache_dir = Path(config.paths.cache_dir).expanduser()
     weights = config.mix.weights
-    plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
-    train: list[Example] = []
     picks: dict[str, Pick] = {}
     embed_start = time.perf_counter()
-    for name, rows in train_pools.items():
-        # The budget split comes first; the diversity level then picks which rows fill each source's share.
-        picks[name] = pick_rows(rows, plan.counts.get(name, 0), config.diversity, config.seed, name, cache_dir)
-        train += [rows[i] for i in picks[name].drawn]
+    if data.budget_unit == "tokens":
+        # A token budget draws an open-ended number of rows in the level's order: it embeds the whole pool.
+        vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
+        plan, drawn = plan_token_mixture(data.budget, weights, train_pools, vectors, config)
+        for name, rows in train_pools.items():
+            taken = drawn.get(name, [])
+            picks[name] = Pick(list(range(len(rows))), vectors[name], taken, vectors[name][taken], len(rows))
+    else:
+        plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
+        for name, rows in train_pools.items():
+            # The budget split comes first; the diversity level then picks which rows fill each source's share.
+            picks[name] = pick_rows(rows, plan.counts.get(name, 0), config.diversity, config.seed, name, cache_dir)
+        drawn = {name: picks[name].drawn for name in plan.counts}
     embed_seconds = time.perf_counter() - embed_start
-    drawn = {name: picks[name].drawn for name in plan.counts}
+    train: list[Example] = [train_pools[name][i] for name in drawn for i in drawn[name]]
     # Interleave sources in a seeded order, so no stage sees them as contiguous blocks.
     order = source_rng(config.seed, "interleave").permutation(len(train))
     train = [train[i] for i in order]
@@ -128,6 +144,7 @@ def _prepare_data(config: Config) -> PreparedData:
                 "rows_valid": len(source.examples),
                 "removed": quality.removed[name],
                 "pii_redacted": quality.redacted[name],
+                "special_tokens_stripped": quality.special_tokens_stripped[name],
                 "rows_kept": len(pool[name].examples),
                 "eval_rows": len(pool[name].examples) - len(train_pools[name]),
                 "rows_available": len(train_pools[name]),
@@ -140,6 +157,8 @@ def _prepare_data(config: Config) -> PreparedData:
         },
         "budget_requested": plan.requested_budget,
         "budget": plan.budget,
+        "budget_unit": data.budget_unit,
+        "heldout_sets": {name: {"path": config.eval.heldout_sets[name], "rows": len(rows)} for name, rows in heldout.items()},
         "train_rows": len(train),
         "eval_rows": len(eval_rows),
         "notes": plan.notes,
@@ -166,6 +185,7 @@ def _prepare_data(config: Config) -> PreparedData:
         train_pools=train_pools,
         picks=picks,
         drawn=drawn,
+        heldout=heldout,
     )
 
 
@@ -205,6 +225,50 @@ def pick_rows(rows: list[Example], n: int, config: DiversityConfig, seed: int, s
         return Pick(sample, vectors, drawn, embed_rows([rows[i] for i in drawn], config, cache_dir), len(sample) + n)
     chosen = diversity.select(vectors, n, config, rng)
     return Pick(sample, vectors, [sample[i] for i in chosen], vectors[chosen], len(sample))
+
+
+def plan_token_mixture(
+    budget: int,
+    weights: dict[str, float],
+    pools: dict[str, list[Example]],
+    vectors: dict[str, np.ndarray],
+    config: Config,
+) -> tuple[MixturePlan, dict[str, list[int]]]:
+    """Each source's weight as a share of a trainable-token budget: `budget` rows of the mean response length of
+    all sources' rows together (so the budget is the same for every mix), in tokens as the length filter counts
+    them. Each source's rows come in its diversity level's order until its share of tokens is reached."""
+    lengths = {name: [approx_tokens(assistant_text(e.messages)) for e in rows] for name, rows in pools.items()}
+    every = [n for name in weights for n in lengths[name]]
+    token_budget = budget * sum(every) / max(len(every), 1)
+    counts, drawn, upsampled = {}, {}, {}
+    for name, weight in weights.items():
+        target = weight * token_budget
+        if target <= 0:
+            counts[name], drawn[name] = 0, []
+            continue
+        mean = sum(lengths[name]) / len(lengths[name])
+        # Ask for more rows than the share needs (twice the estimate), then keep the prefix that reaches it;
+        # a pool smaller than that is repeated, as rows mode upsamples.
+        order = diversity.select(vectors[name], math.ceil(2 * target / mean) + 1, config.diversity, source_rng(config.seed, name))
+        taken, total = [], 0
+        for i in order:
+            if total >= target or (taken and abs(total + lengths[name][i] - target) > abs(total - target)):
+                break
+            taken.append(i)
+            total += lengths[name][i]
+        counts[name], drawn[name] = len(taken), taken
+        upsampled[name] = max(0, len(taken) - len(set(taken)))
+    rows = sum(counts.values())
+    plan = MixturePlan(requested_budget=budget, budget=rows, counts=counts, available={n: len(p) for n, p in pools.items()})
+    plan.upsampled = {name: n for name, n in upsampled.items() if n}
+    plan.notes.append(
+        f"budget_unit=tokens: {budget} rows x mean response length = {token_budget:.0f} tokens (length-filter count), "
+        + ", ".join(f"{name}={counts[name]} rows" for name in weights)
+    )
+    if plan.upsampled:
+        plan.notes.append(f"sources too small for their token share, upsampled by repeating rows: {plan.upsampled}")
+    log.info("mixture: %s", plan.notes[0])
+    return plan, drawn
 
 
 def embed_rows(rows: list[Example], config: DiversityConfig, cache_dir: Path) -> np.ndarray:

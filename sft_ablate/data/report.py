@@ -50,7 +50,7 @@ def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [
             name,
-            s.get("kind", ""),
+            s.get("kind"),
             s["rows_read"],
             s["rows_invalid"],
             sum(s["removed"].values()),
@@ -58,8 +58,8 @@ def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             s["rows_kept"],
             s.get("eval_rows", 0),
             s["rows"],
-            s.get("tokens", ""),
-            s.get("trainable_tokens", ""),
+            s.get("tokens"),
+            s.get("trainable_tokens"),
         ]
         for name, s in data["sources"].items()
     ]
@@ -84,7 +84,8 @@ def diversity_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [
             name,
-            *(m.get(key, "") for key, _ in DIVERSITY_COLUMNS),
+            # None, never "": W&B types a table column by its first value, so "" then a number fails the table.
+            *(m.get(key) for key, _ in DIVERSITY_COLUMNS),
             ", ".join(f"{w} {c}" for w, c in list(m["top_leading_words"].items())[:5]),
         ]
         for name, m in sets.items()
@@ -135,7 +136,7 @@ def print_report(data: dict[str, Any], title: str) -> None:
         for i, column in enumerate(columns):
             table.add_column(column, justify="left" if i == 0 else "right")
         for row in rows:
-            table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+            table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
         console.print(table)
     div = data["diversity"]
     console.print(

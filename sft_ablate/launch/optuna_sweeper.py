@@ -13,7 +13,9 @@ Our own, small, on Optuna 5: hydra-optuna-sweeper pins optuna<3. What it does:
   next worker marks it failed and retries it with the same parameters in the same run dir, so
   training resumes from that run's last checkpoint.
 - The objective is a path into each run's results.json (`metrics.eval_loss`,
-  `metrics.benchmarks.<task>.<metric>`, `metrics.elo.rating`).
+  `metrics.benchmarks.<task>.<metric>`, `metrics.elo.rating`), checked with the direction against the
+  results schema before the first trial. A trial whose run completed but whose objective could not be read
+  is recovered from its results.json by the next command (recover_objective_failures).
 
 The search space is Hydra's sweep syntax under `hydra.sweeper.params` (or on the command line):
 `choice(a, b)` -> categorical, `interval(lo, hi)` -> float (`tag(log, interval(...))` on a log
@@ -45,7 +47,7 @@ from sft_ablate.errors import ConfigError, SftAblateError
 from sft_ablate.io import write_json_atomic
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.paths import STUDY_FILE
-from sft_ablate.record.results import read_results
+from sft_ablate.record.results import BY_SOURCE_METRICS, ELO_METRICS, HELDOUT_METRICS, RUN_METRICS, read_results
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,7 @@ class OptunaSweeper(Sweeper):
 
         fresh = not self.sweep_dir.exists()
         try:  # a bad search space or storage is the user's to fix: its message, exit 2, and no half-made sweep dir
+            check_objective(self.objective, self.direction, self.config)  # before a trial trains for nothing
             space, fixed = self.search_space(arguments)
             self.check_space(space, fixed)
             self.sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -159,6 +162,7 @@ class OptunaSweeper(Sweeper):
             len(study.trials),
         )
         settle_environment(self.config)
+        recover_objective_failures(study, self.objective)
         while True:
             step = next_step(study, self.n_trials)
             if step == "done":
@@ -282,6 +286,7 @@ class OptunaSweeper(Sweeper):
             return objective_value(results or {}, self.objective)
         except ObjectiveMissing as err:
             trial.set_user_attr("error", str(err))
+            trial.set_user_attr(OBJECTIVE_FAILED, True)  # the run is fine: a later command with a fixed objective recovers it
             self.objective_missing = err
             raise
 
@@ -394,6 +399,84 @@ def settle_environment(config: DictConfig) -> None:
         wandb.setup()  # starts W&B's service now and sets WANDB_SERVICE
 
 
+def check_objective(objective: str, direction: str, config: DictConfig) -> None:
+    """The objective must name a metric a run of this config records, optimized the way it improves.
+
+    Checked against the results schema (record/results.py) before the first trial: a typo such as
+    `metrics.eval_los` would otherwise be found only after a whole trial had trained.
+    """
+    parts = objective.split(".")
+    benchmarks = list(config.eval.benchmarks)
+    arena = bool(config.arena.enabled)
+    sources = list(config.data.sources)
+    heldout = list(config.eval.heldout_sets)
+    known = [f"metrics.{m}" for m in RUN_METRICS]
+    known += [f"metrics.{m}.<{'|'.join(sources)}>" for m in BY_SOURCE_METRICS]
+    known += [f"metrics.heldout.<{'|'.join(heldout)}>.{k}" for k in HELDOUT_METRICS] if heldout else []
+    known += [f"metrics.benchmarks.{task}.<metric>" for task in benchmarks]
+    known += [f"metrics.elo.{key}" for key in ELO_METRICS] if arena else []
+    higher_is_better: bool | None = None
+    if len(parts) == 2 and parts[0] == "metrics" and parts[1] in RUN_METRICS:
+        higher_is_better = RUN_METRICS[parts[1]]
+    elif len(parts) == 3 and parts[0] == "metrics" and parts[1] in BY_SOURCE_METRICS and parts[2] in sources:
+        higher_is_better = BY_SOURCE_METRICS[parts[1]]
+    elif len(parts) == 4 and parts[:2] == ["metrics", "heldout"] and parts[2] in heldout and parts[3] in HELDOUT_METRICS:
+        higher_is_better = HELDOUT_METRICS[parts[3]]
+    elif len(parts) == 3 and parts[:2] == ["metrics", "elo"] and parts[2] in ELO_METRICS and arena:
+        higher_is_better = ELO_METRICS[parts[2]]
+    elif len(parts) == 4 and parts[:2] == ["metrics", "benchmarks"] and parts[2] in benchmarks and parts[3]:
+        name = parts[3]
+        higher_is_better = None if name.endswith("_stderr") else not any(w in name for w in ("loss", "perplexity", "error"))
+        if name.endswith("_stderr"):
+            raise ConfigError(f"hydra.sweeper.objective={objective}: a standard error is not an objective")
+    else:
+        raise ConfigError(
+            f"hydra.sweeper.objective={objective} is not a metric these runs record; use one of: {', '.join(known)}"
+        )
+    wanted = "maximize" if higher_is_better else "minimize"
+    if direction != wanted:
+        raise ConfigError(
+            f"hydra.sweeper.direction={direction}, but {objective} is better when "
+            f"{'higher' if higher_is_better else 'lower'}: set hydra.sweeper.direction={wanted}"
+        )
+
+
+OBJECTIVE_FAILED = "objective_failed"  # user attr of a FAIL trial whose run completed but whose objective was not found
+RECOVERED_FROM = "recovered_from"  # user attr of the COMPLETE trial that replaces such a FAIL trial
+
+
+def recover_objective_failures(study, objective: str) -> None:
+    """A trial whose run completed but whose objective was missing (say a typo, since fixed) failed for no fault of
+    its run. Its results.json holds the value, so it is added back as a COMPLETE trial with the same parameters,
+    and the FAIL trial no longer counts toward n_trials (next_step). Retraining it would only cost time."""
+    import optuna
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    recovered = {t.user_attrs.get(RECOVERED_FROM) for t in trials}
+    for trial in trials:
+        if trial.state != TrialState.FAIL or not trial.user_attrs.get(OBJECTIVE_FAILED) or trial.number in recovered:
+            continue
+        run_dir = trial.user_attrs.get("run_dir")
+        results = read_results(Path(run_dir)) if run_dir and Path(run_dir).is_dir() else None
+        if not results or results.get("status") != "complete":
+            continue
+        try:
+            value = objective_value(results, objective)
+        except (ObjectiveMissing, ValueError):
+            continue
+        attrs = {k: v for k, v in trial.user_attrs.items() if k not in ("error", OBJECTIVE_FAILED)}
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=trial.params,
+                distributions=trial.distributions,
+                value=value,
+                user_attrs={**attrs, RECOVERED_FROM: trial.number},
+            )
+        )
+        log.info("trial %d: its run completed; %s = %.6g read from %s/results.json", trial.number, objective, value, run_dir)
+
+
 def next_step(study, n_trials: int) -> str:
     """'run' another trial, 'wait' for other workers' running trials, or 'done'.
 
@@ -408,6 +491,7 @@ def next_step(study, n_trials: int) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         replaced = {n for t in trials for n in RetryHeartbeatStaleTrialCallback.retry_history(t)}
+    replaced |= {t.user_attrs[RECOVERED_FROM] for t in trials if RECOVERED_FROM in t.user_attrs}
     counted = [t for t in trials if t.number not in replaced]
     if any(t.state == TrialState.WAITING for t in counted) or len(counted) < n_trials:
         return "run"

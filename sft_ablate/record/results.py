@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +27,24 @@ PACKAGES = (
     "sft-ablate", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "hydra-core", "omegaconf",
     "lighteval", "optuna", "wandb", "sentence-transformers", "datasketch",
 )  # fmt: skip
+
+
+# The metrics a complete run records under `metrics`, with whether higher is better: what an Optuna objective
+# (`metrics.<name>`) may name. Benchmarks add metrics.benchmarks.<task>.<metric>; the arena adds metrics.elo.<key>.
+RUN_METRICS = {
+    "eval_loss": False, "eval_perplexity": False, "train_loss": False, "base_eval_loss": False,
+    "base_eval_perplexity": False,
+}  # fmt: skip
+# metrics.<name>.<source> for each data source, and metrics.heldout.<set>.<key> for each eval.heldout_sets entry.
+BY_SOURCE_METRICS = {
+    "eval_loss_by_source": False, "eval_perplexity_by_source": False, "base_eval_loss_by_source": False,
+    "base_eval_perplexity_by_source": False,
+}  # fmt: skip
+HELDOUT_METRICS = {"loss": False, "perplexity": False, "base_loss": False, "base_perplexity": False}
+ELO_METRICS = {
+    "rating": True, "ci_low": True, "ci_high": True, "win_rate_vs_base": True, "win_rate_ci_low": True,
+    "win_rate_ci_high": True,
+}  # fmt: skip
 
 
 class RunRecord:
@@ -49,6 +67,29 @@ class RunRecord:
         yield
         self.results["timings"][name] = round(time.perf_counter() - start, 3)
         self.save()
+
+    @property
+    def status(self) -> str:
+        return self.results["status"]
+
+    @contextmanager
+    def running(self, before_finish: Callable[[], None] | None = None) -> Iterator[None]:
+        """The block is the run: it ends "complete", "interrupted" (Ctrl-C, SIGTERM) or "failed" with the error,
+        and results.json is finished whatever happens (``before_finish`` first saves what the run has so far)."""
+        status, error = "failed", None
+        try:
+            yield
+            status = "complete"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        except BaseException as err:
+            error = f"{type(err).__name__}: {err}"
+            raise
+        finally:
+            if before_finish is not None:
+                before_finish()
+            self.finish(status, error)
 
     def finish(self, status: str, error: str | None = None) -> None:
         self.results["status"] = status

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 from sft_ablate.cache import content_key
 from sft_ablate.config import SynthAppConfig, SynthConfig
 from sft_ablate.data.formats import Messages
+from sft_ablate.errors import SftAblateError
 from sft_ablate.generation.backends import CachedBackend, make_backend, to_sampling
 from sft_ablate.generation.local import Sampling
 from sft_ablate.io import write_jsonl_atomic
@@ -50,6 +51,11 @@ from sft_ablate.synth.self_instruct import (
 
 log = logging.getLogger("sft_ablate.synth.pipeline")
 
+
+class SynthIncomplete(SftAblateError):
+    """The job ran every round it may and made fewer rows than synth.target_rows (they are written all the same)."""
+
+
 FOLLOW_UP_PROMPT = """Here is a conversation:
 User: {question}
 Assistant: {answer}
@@ -64,6 +70,7 @@ class Candidate:
     sampling: Sampling
     messages: Messages  # the conversation, ending with the candidate answer
     verdict: Verdict | None = None  # of the first answer
+    judge_output: str = ""  # the judge's text for the first answer, kept for rejected.jsonl
     follow_up: dict[str, Any] | None = None  # the second turn's verdict, when multi-turn extension added one
 
 
@@ -96,68 +103,64 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
     timings: Counter[str] = Counter()
     backends: Backends | None = None
     started = time.perf_counter()
-    status, error = "failed", None
-    bar = tqdm(total=cfg.target_rows, unit="row", desc=f"synth {cfg.name}", dynamic_ncols=True)
-    try:
-        seeds = load_seed_tasks(Path(cfg.seed_file).expanduser())
-        weak = weak_prompts(cfg.weakness) if cfg.weakness.run_dir else []
-        novelty = NoveltyFilter(cfg.filter.max_rouge, [t.text for t in seeds + weak])  # never near-copy an eval prompt
-        if cfg.threads:
-            import torch
 
-            torch.set_num_threads(cfg.threads)
-        loaded: dict = {}  # one copy of a local model, whichever roles it plays
-        tiny_texts = [t.text for t in seeds]
-        with _timed(timings, "load"):
-            backends = Backends(
-                [make_backend(g, cache_dir, tiny_texts, loaded) for g in cfg.generators],
-                make_backend(cfg.judge, cache_dir, tiny_texts, loaded),
-            )
-        for round_no in range(cfg.max_rounds):
-            if len(rows) >= cfg.target_rows:
-                break
-            with _timed(timings, "instructions"):
-                tasks = new_tasks(cfg, round_no, backends, rng, seeds, weak, machine, novelty, counts, rejected)
-                machine += tasks
-            with _timed(timings, "candidates"):
-                candidates = sample_candidates(cfg, tasks, backends, counts, rejected)
-            with _timed(timings, "judge"):
-                judge_candidates(cfg, candidates, backends, counts, rejected)
-            accepted = select(cfg, candidates, counts, rejected)
-            if cfg.multi_turn.fraction > 0:
-                with _timed(timings, "multi_turn"):
-                    extend_multi_turn(cfg, accepted, backends, rng, counts, rejected)
-            new_rows = [to_row(cfg, c, backends) for c in accepted]
-            rows += new_rows
-            write_jsonl_atomic(partial, rows)
-            write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
-            bar.update(min(len(new_rows), cfg.target_rows - bar.n))
-            bar.set_postfix(round=round_no + 1, tasks=counts["tasks_kept"], accept=f"{_rate(counts):.0%}")
-            _save_progress(record, cfg, counts, timings, backends, rows, started)
-        rows = rows[: cfg.target_rows]
-        write_jsonl_atomic(output, rows)
-        partial.unlink(missing_ok=True)
-        if len(rows) < cfg.target_rows:
-            log.warning(
-                "only %d of %d rows after %d rounds (synth.max_rounds); see %s for the rejections",
-                len(rows),
-                cfg.target_rows,
-                cfg.max_rounds,
-                run_dir / "rejected.jsonl",
-            )
-        status = "complete"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except BaseException as err:
-        error = f"{type(err).__name__}: {err}"
-        raise
-    finally:
-        bar.close()
+    def save_progress() -> None:  # whatever happens, the rejections and counts so far are saved with the record
         write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
         _save_progress(record, cfg, counts, timings, backends, rows, started)
-        record.finish(status, error)
-        if status != "complete":
+
+    bar = tqdm(total=cfg.target_rows, unit="row", desc=f"synth {cfg.name}", dynamic_ncols=True)
+    try:
+        with record.running(before_finish=save_progress):
+            seeds = load_seed_tasks(Path(cfg.seed_file).expanduser())
+            weak = weak_prompts(cfg.weakness) if cfg.weakness.run_dir else []
+            novelty = NoveltyFilter(cfg.filter.max_rouge, [t.text for t in seeds + weak])  # never near-copy an eval prompt
+            if cfg.threads:
+                import torch
+
+                torch.set_num_threads(cfg.threads)
+            loaded: dict = {}  # one copy of a local model, whichever roles it plays
+            tiny_texts = [t.text for t in seeds]
+            with _timed(timings, "load"):
+                backends = Backends(
+                    [make_backend(g, cache_dir, tiny_texts, loaded) for g in cfg.generators],
+                    make_backend(cfg.judge, cache_dir, tiny_texts, loaded),
+                )
+            for round_no in range(cfg.max_rounds):
+                if len(rows) >= cfg.target_rows:
+                    break
+                with _timed(timings, "instructions"):
+                    tasks = new_tasks(cfg, round_no, backends, rng, seeds, weak, machine, novelty, counts, rejected)
+                    machine += tasks
+                with _timed(timings, "candidates"):
+                    candidates = sample_candidates(cfg, tasks, backends, counts, rejected)
+                with _timed(timings, "judge"):
+                    judge_candidates(cfg, candidates, backends, counts, rejected)
+                accepted = select(cfg, candidates, counts, rejected)
+                if cfg.multi_turn.fraction > 0:
+                    with _timed(timings, "multi_turn"):
+                        extend_multi_turn(cfg, accepted, backends, rng, counts, rejected)
+                new_rows = [to_row(cfg, c, backends) for c in accepted]
+                rows += new_rows
+                write_jsonl_atomic(partial, rows)
+                write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
+                bar.update(min(len(new_rows), cfg.target_rows - bar.n))
+                bar.set_postfix(round=round_no + 1, tasks=counts["tasks_kept"], accept=f"{_rate(counts):.0%}")
+                _save_progress(record, cfg, counts, timings, backends, rows, started)
+            # Rows past the target are not kept, but they are accounted for: accepted == rows + over_target.
+            for row in rows[cfg.target_rows :]:
+                counts["over_target"] += 1
+                rejected.append({"stage": "row", "reason": "over_target", "row": row})
+            rows = rows[: cfg.target_rows]
+            write_jsonl_atomic(output, rows)
+            partial.unlink(missing_ok=True)
+        if len(rows) < cfg.target_rows:  # the job ran to its end: it is short, not failed, and says why
+            message = shortfall_message(cfg, counts, len(rows), run_dir)
+            save_progress()
+            record.finish("incomplete", message)
+            raise SynthIncomplete(message)
+    finally:
+        bar.close()
+        if record.status not in ("complete", "incomplete"):
             log.info(
                 "stopped with %d rows (in %s); every answer so far is cached: rerun the same command to resume",
                 len(rows),
@@ -165,7 +168,7 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
             )
     log.info(
         "synth %s: %d rows in %s (%.0f s, acceptance %.1f%% of candidates)",
-        status,
+        record.status,
         len(rows),
         output,
         time.perf_counter() - started,
@@ -231,12 +234,17 @@ def sample_candidates(
         for s in cfg.samplings
     ]
     answers = generate_grouped([(gen, sampling, conv) for gen, sampling, conv, _ in requests])
+    cut_off = length_limited([(gen, sampling) for gen, sampling, _, _ in requests], answers)
     candidates = []
-    for (gen, sampling, conv, task), answer in zip(requests, answers):
+    for (gen, sampling, conv, task), answer, truncated in zip(requests, answers, cut_off):
         counts["candidates"] += 1
         if not answer.strip():
             counts["candidate_rejected_empty_answer"] += 1
             rejected.append(_rejection("candidate", "empty_answer", task, gen, sampling, ""))
+            continue
+        if truncated:  # it ran out of max_new_tokens mid-answer: a row that teaches answers to stop mid-sentence
+            counts["candidate_rejected_truncated"] += 1
+            rejected.append(_rejection("candidate", "truncated", task, gen, sampling, answer))
             continue
         candidates.append(Candidate(task, gen, sampling, conv + [{"role": "assistant", "content": answer}]))
     return candidates
@@ -249,6 +257,7 @@ def judge_candidates(
     verdicts = backends.judge.generate([rubric_messages(c.messages) for c in candidates], to_sampling(cfg.judge_sampling))
     for candidate, text in zip(candidates, verdicts):
         counts["judged"] += 1
+        candidate.judge_output = text
         try:
             candidate.verdict = parse_verdict(text)
         except VerdictProblem as problem:
@@ -292,6 +301,9 @@ def select(cfg: SynthConfig, candidates: list[Candidate], counts: Counter, rejec
                     {
                         **_rejection("candidate", reason, c.task, c.generator, c.sampling, c.messages[-1]["content"]),
                         "score": c.verdict.score,
+                        "scores": c.verdict.scores(),
+                        "judge_reason": c.verdict.reason,
+                        "judge_output": c.judge_output,
                     }
                 )
             else:
@@ -346,6 +358,42 @@ def extend_multi_turn(
             "scores": verdict.scores(),
             "reason": verdict.reason,
         }
+
+
+def length_limited(requests: list[tuple[CachedBackend, Sampling]], answers: list[str]) -> list[bool]:
+    """Per answer, whether it was cut off by its sampling's max_new_tokens (unknown counts as not)."""
+    groups: dict[tuple[int, Sampling], list[int]] = defaultdict(list)
+    for i, (backend, sampling) in enumerate(requests):
+        groups[(id(backend), sampling)].append(i)
+    out = [False] * len(answers)
+    for index in groups.values():
+        backend, sampling = requests[index[0]]
+        for i, hit in zip(index, backend.hit_length_limit([answers[i] for i in index], sampling)):
+            out[i] = bool(hit)
+    return out
+
+
+def shortfall_message(cfg: SynthConfig, counts: Counter, rows: int, run_dir: Path) -> str:
+    """How many rows, why not more (the rejections, most common first), and what to change."""
+    rejections = Counter(
+        {k.removeprefix("candidate_rejected_"): n for k, n in counts.items() if k.startswith("candidate_rejected_")}
+    )
+    dropped = sum(n for k, n in counts.items() if k.startswith("task_dropped_"))
+    why = ", ".join(f"{n} {code}" for code, n in rejections.most_common()) or "none"
+    hints = []
+    if any(code.startswith("judge_") for code in rejections):
+        hints.append("a judge that answers in the rubric's JSON (synth.judge: a bigger model, see synth=openai)")
+    if rejections["truncated"]:
+        hints.append("longer answers (synth.samplings[*].max_new_tokens)")
+    if rejections["below_min_score"]:
+        hints.append(f"a lower synth.min_score (now {cfg.min_score})")
+    hints.append(f"more rounds (synth.max_rounds, now {cfg.max_rounds})")
+    return (
+        f"synth made {rows} of {cfg.target_rows} rows (synth.target_rows) in {cfg.max_rounds} rounds: "
+        f"{counts['tasks_kept']} tasks kept ({dropped} dropped), {counts['candidates']} candidate answers, "
+        f"{counts['accepted']} accepted; rejected: {why}. The rows made are written; "
+        f"details in {run_dir / 'rejected.jsonl'}. To get more, try: {'; '.join(hints)}"
+    )
 
 
 def generate_grouped(requests: list[tuple[CachedBackend, Sampling, Messages]]) -> list[str]:
