@@ -93,7 +93,17 @@ def postgres_server() -> Iterator[PostgresServer]:
     subprocess.run(
         _as_user(
             user,
-            [find_binary("initdb"), "-D", str(data_dir), "-U", USER, "--auth=scram-sha-256", f"--pwfile={password_file}", "-E", "UTF8"],
+            [
+                find_binary("initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                USER,
+                "--auth=scram-sha-256",
+                f"--pwfile={password_file}",
+                "-E",
+                "UTF8",
+            ],
         ),
         check=True,
         capture_output=True,

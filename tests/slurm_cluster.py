@@ -71,7 +71,9 @@ def _free_port() -> int:
 
 
 def _memory_mb() -> int:
-    total_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    total_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     return total_kb // 1024 // 2  # under what slurmd measures, or the node is drained for "Low RealMemory"
 
 

@@ -34,7 +34,13 @@ def postgres():
 def start_worker(sweep: Path, storage: str, log: Path, n_trials: int, study: str = "optuna_mix") -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT)}
     args = [a for a in STUDY_ARGS if not a.startswith(("hydra.sweeper.n_trials=", "train.max_steps="))]
-    args += [f"hydra.sweeper.n_trials={n_trials}", "train.max_steps=3", "arena=none", f"hydra.sweeper.storage={storage}", f"study={study}"]
+    args += [
+        f"hydra.sweeper.n_trials={n_trials}",
+        "train.max_steps=3",
+        "arena=none",
+        f"hydra.sweeper.storage={storage}",
+        f"study={study}",
+    ]
     return subprocess.Popen(
         [sys.executable, "-m", "sft_ablate", *args, f"hydra.sweep.dir={sweep}"],
         cwd=sweep.parent,
@@ -124,7 +130,9 @@ def test_three_workers_restarted_again_and_again_never_crash(postgres, tmp_path,
         started = time.time()
         codes = [w.wait(timeout=900) for w in workers]
         logs = [(tmp_path / f"r{round_}w{i}.log").read_text() for i in range(3)]
-        assert codes == [0, 0, 0], f"round {round_}: exit codes {codes} (-11 is SIGSEGV)\n" + "\n\n".join(log[-2000:] for log in logs)
+        assert codes == [0, 0, 0], f"round {round_}: exit codes {codes} (-11 is SIGSEGV)\n" + "\n\n".join(
+            log[-2000:] for log in logs
+        )
         for log in logs:
             assert "Segmentation fault" not in log and "Traceback" not in log
         print(f"round {round_}: 3 workers, {n_trials} trials in the study, {time.time() - started:.0f} s")

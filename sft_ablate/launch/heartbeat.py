@@ -41,7 +41,9 @@ def heartbeat_process(url: str, trial_id: int, interval: int, engine_kwargs: dic
     )
     assert child.stdin is not None
     try:
-        child.stdin.write(json.dumps({"url": url, "trial_id": trial_id, "interval": interval, "engine_kwargs": engine_kwargs}) + "\n")
+        child.stdin.write(
+            json.dumps({"url": url, "trial_id": trial_id, "interval": interval, "engine_kwargs": engine_kwargs}) + "\n"
+        )
         child.stdin.flush()
         yield
     finally:
@@ -58,7 +60,9 @@ def beat(url: str, trial_id: int, interval: int, engine_kwargs: dict[str, Any]) 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=interval, skip_compatibility_check=True)
+        storage = optuna.storages.RDBStorage(
+            url, engine_kwargs=engine_kwargs, heartbeat_interval=interval, skip_compatibility_check=True
+        )
     parent = os.getppid()
     while True:
         storage.record_heartbeat(trial_id)

@@ -416,7 +416,9 @@ def hide_storage_password(config: DictConfig) -> None:
     with read_write(config.hydra.sweeper), read_write(config.hydra.overrides):  # Hydra made each node read-only
         config.hydra.sweeper.storage = _masked(storage)
         config.hydra.overrides.hydra = [
-            f"{line.split('=', 1)[0]}={_masked(line.split('=', 1)[1])}" if line.split("=", 1)[0].endswith("sweeper.storage") else line
+            f"{line.split('=', 1)[0]}={_masked(line.split('=', 1)[1])}"
+            if line.split("=", 1)[0].endswith("sweeper.storage")
+            else line
             for line in config.hydra.overrides.hydra
         ]
 
