@@ -227,6 +227,7 @@ class ModelConfig:
     path: str | None = None  # hub id or local dir, for kind=pretrained
     gguf_package: str | None = None  # installed Python package that ships the .gguf file
     gguf_file: str | None = None
+    gguf_requirement: str | None = None  # the pip requirement that installs gguf_package (with --no-deps)
     chat_template: str = "chatml"  # "chatml": ours, with {% generation %} tags; "native": the model's own
     dtype: str = "float32"  # float32 | bfloat16 | float16
     trust_remote_code: bool = False

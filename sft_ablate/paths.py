@@ -1,7 +1,7 @@
 """Where things are: the shipped configs and sample data, the public data beside a checkout, the cache.
 
-The configs (conf/ and sweeps/ at the repository's top level) are packaged into the wheel as
-``sft_ablate/conf`` and ``sft_ablate/sweeps`` (see pyproject.toml); in a source checkout they are read from
+The configs (conf/ at the repository's top level, with sweeps/ as its `sweep` group through the conf/sweep link)
+are packaged into the wheel as ``sft_ablate/conf`` (see pyproject.toml); in a source checkout they are read from
 the top level, so an edit there takes effect without reinstalling.
 """
 
@@ -14,7 +14,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent  # the checkout, when running from one
 _IN_CHECKOUT = (PROJECT_ROOT / "conf" / "config.yaml").is_file() and (PROJECT_ROOT / "pyproject.toml").is_file()
 CONF_DIR = PROJECT_ROOT / "conf" if _IN_CHECKOUT else PACKAGE_DIR / "conf"
-SWEEPS_DIR = PROJECT_ROOT / "sweeps" if _IN_CHECKOUT else PACKAGE_DIR / "sweeps"
+SWEEPS_DIR = CONF_DIR / "sweep"  # the named studies: sweeps/ in a checkout
 SAMPLE_DATA_DIR = PACKAGE_DIR / "sample_data"
 SYNTH_CONF_DIR = PACKAGE_DIR / "synth" / "conf"  # its own app, so not among the main app's groups
 BENCHMARK_TASKS_DIR = PACKAGE_DIR / "evaluation" / "benchmarks"  # task YAMLs: eval.benchmarks=[arc_easy]

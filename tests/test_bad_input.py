@@ -1,10 +1,10 @@
-"""Bad input, one case per row of the README's "Bad input" table: the exact message, exit code 2 (Hydra's own
+"""Bad input, one case per row of the "Bad input" table in docs/fault-tolerance.md: the exact message, exit code 2 (Hydra's own
 errors: 1), and no partial outputs. The commands run in this process (`app.main()` as `python -m sft_ablate` calls
 it), so torch is imported once for all cases; most cases fail before any model is loaded.
 
 A message template may hold {file} (the bad data file), {run} (the run or sweep dir), {cwd}, {outdir} and
 {outparent} (the unwritable outputs dir and the dir that refused), {model} (a model dir), {judge} (the judge URL)
-and {free} (any number). test_readme_table_lists_every_case keeps the README table and these cases equal.
+and {free} (any number). test_docs_table_lists_every_case keeps that table and these cases equal.
 """
 
 from __future__ import annotations
@@ -249,9 +249,9 @@ def test_bad_input_gives_its_exact_message_and_leaves_nothing(name, tmp_path, ca
         assert not (values["model"] / "CODE_RAN").exists()  # the model's code was never imported
 
 
-def test_readme_table_lists_every_case():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split("## Bad input", 1)[1].split("\n## ", 1)[0]
+def test_docs_table_lists_every_case():
+    page = (PROJECT_ROOT / "docs" / "fault-tolerance.md").read_text()
+    section = page.split("## Bad input", 1)[1].split("\n## ", 1)[0]
     rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
     table = {cells[0].strip("| "): cells[1].strip(" |`") for cells in rows}
     errors = {name: case.message for name, case in CASES.items()}

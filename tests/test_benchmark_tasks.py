@@ -211,7 +211,8 @@ def test_hub_task_offline_fails_fast_and_names_the_local_alternative(monkeypatch
     start = time.perf_counter()
     with pytest.raises(EnvironmentProblem) as err:
         resolve_task("arc:easy|0", None)
-    assert time.perf_counter() - start < 5
+    # huggingface_hub's own retries would take minutes; a bound this loose holds on a loaded machine too
+    assert time.perf_counter() - start < 60
     message = str(err.value)
     assert "benchmark 'arc:easy|0' is a lighteval task" in message and "hub is not reachable" in message
     assert "eval.benchmarks=[arc_easy]" in message

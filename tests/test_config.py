@@ -127,3 +127,22 @@ class TestOverrideQuoting:
 
     def test_groups_come_from_conf_and_sweeps(self):
         assert {"mix", "model", "lora", "train", "eval", "tracking", "data", "sweep"} <= self.groups
+
+
+def test_the_docs_group_table_lists_every_shipped_option():
+    """docs/configs.md's table of groups and options, kept equal to conf/ (it went stale once)."""
+    import re
+
+    from sft_ablate.paths import PROJECT_ROOT
+
+    page = (PROJECT_ROOT / "docs" / "configs.md").read_text()
+    section = page.split("## The config groups", 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 2:
+            group = cells[0].strip("`")
+            documented[group] = set(re.findall(r"`([^`]+)`", cells[1].split(" (the files")[0]))
+    for group in [*GROUPS, "sweep"]:
+        shipped = {p.stem for p in (CONF_DIR / group).glob("*.yaml")}
+        assert documented.get(group) == shipped, f"docs/configs.md lists {documented.get(group)} for {group}, conf/ has {shipped}"

