@@ -506,7 +506,7 @@ def _storage_error(url: str, err: Exception) -> ConfigError:
     return ConfigError(
         f"hydra.sweeper.storage {_masked(url)!r} cannot be opened ({type(err).__name__}: "
         f"{str(err).splitlines()[0]}); give a SQLAlchemy URL such as sqlite:////abs/path/optuna.db "
-        "or postgresql://user@host/db, or leave it null for SQLite in the sweep dir"
+        "or postgresql+psycopg://user@host/db, or leave it null for SQLite in the sweep dir"
     )
 
 
