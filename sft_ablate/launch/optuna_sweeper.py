@@ -189,7 +189,9 @@ class OptunaSweeper(Sweeper):
         import optuna
         from optuna.trial import TrialState
 
-        trial = study.ask()  # a queued retry of a dead worker's trial comes first
+        with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize": we beat below
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()  # a queued retry of a dead worker's trial comes first
         # The first beat from this thread, before the child starts: a trial without any heartbeat never goes stale.
         self.rdb_storage.record_heartbeat(trial._trial_id)
         try:
