@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -190,15 +191,18 @@ def test_heartbeat_comes_from_a_child_process_that_stops_with_its_trial(tmp_path
 
     url = f"sqlite:///{tmp_path / 'optuna.db'}"
     storage = optuna.storages.RDBStorage(url, heartbeat_interval=1)
-    trial = optuna.create_study(storage=storage).ask()
+    with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize"
+        warnings.simplefilter("ignore")
+        trial = optuna.create_study(storage=storage).ask()
 
     def last_beat():
         with storage.scoped_session() as session:
             return session.query(TrialHeartbeatModel.heartbeat).filter_by(trial_id=trial._trial_id).scalar()
 
     threads_before = threading.active_count()
-    with heartbeat_process(url, trial._trial_id, interval=1, engine_kwargs={}):
-        wait_for(lambda: last_beat() is not None, 30, "the first heartbeat")
+    beats_here = []
+    with heartbeat_process(url, trial._trial_id, 1, {}, beat_here=lambda: beats_here.append(time.time())):
+        assert beats_here, "the worker beats until the child's first beat"
         first = last_beat()
         wait_for(lambda: last_beat() > first, 30, "a second heartbeat")
         assert threading.active_count() == threads_before

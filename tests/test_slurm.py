@@ -69,6 +69,11 @@ def run_watching_the_queue(args: list[str], cwd: Path, cluster) -> tuple[subproc
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), seen
 
 
+def submitted_jobs(sweep: Path) -> list[str]:
+    """SLURM job ids, from submitit's folders: one per job (`7`), or per task of a job array (`7_0`, `7_1`)."""
+    return sorted(p.name for p in (sweep / ".submitit").iterdir() if p.is_dir() and any(p.glob("*_submitted.pkl")))
+
+
 def completed_jobs(cluster, name: str, count: int) -> list[str]:
     """The job completion log's lines for jobs called name, once count of them are COMPLETED (slurmctld writes a
     line as the job ends, which can be a moment after submitit has read the job's result)."""
@@ -92,7 +97,7 @@ def test_a_grid_sweep_runs_its_jobs_through_sbatch(slurm, tmp_path, cache_dir):
 
     # SLURM ran them: squeue showed the tasks of one job array (submitit's folders are named by them), and
     # the job completion log (sacct -c) has them COMPLETED.
-    tasks = {p.name for p in (sweep / ".submitit").iterdir() if "_" in p.name}
+    tasks = set(submitted_jobs(sweep))
     assert len(tasks) == 3 and tasks <= queued, (tasks, queued)
     lines = completed_jobs(slurm, "sft_ablate", 3)
     print("\nsqueue saw: " + " ".join(sorted(queued)) + "\nsacct -c:\n" + "\n".join(lines))
@@ -140,7 +145,7 @@ def test_a_job_past_its_time_limit_is_requeued_and_resumes_from_its_checkpoint(s
             return any((sweep / "50_50_s0" / "checkpoints").glob("checkpoint-*"))
 
         wait_for(checkpointed, 600, "the run to write its first checkpoint")
-        job = next(p.name for p in (sweep / ".submitit").iterdir() if "_" in p.name)  # the array task, e.g. 7_0
+        [job] = submitted_jobs(sweep)
         elapsed = slurm.run("squeue", "-h", "-j", job, "-o", "%M").strip()  # [H:]MM:SS
         minutes = sum(int(x) * 60**i for i, x in enumerate(reversed(elapsed.split(":")))) // 60
         slurm.run("scontrol", "update", f"JobId={job}", f"TimeLimit={minutes + 2}")

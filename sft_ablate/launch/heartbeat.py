@@ -21,33 +21,49 @@ import os
 import select
 import subprocess
 import sys
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+BEATING = "beating\n"
+
 
 @contextmanager
-def heartbeat_process(url: str, trial_id: int, interval: int, engine_kwargs: dict[str, Any]) -> Iterator[None]:
+def heartbeat_process(
+    url: str, trial_id: int, interval: int, engine_kwargs: dict[str, Any], beat_here: Callable[[], None]
+) -> Iterator[None]:
     """Beat for trial_id from a child process while the body runs.
 
-    The URL (which may hold a password) goes through the pipe, never the command line, where `ps` shows it.
+    Until the child's first beat, `beat_here` beats from this (the only) thread, so that a child slow to
+    start (a busy machine) does not let the trial look dead to other workers. The URL, which may hold a
+    password, goes through the pipe, never the command line, where `ps` shows it.
     """
     child = subprocess.Popen(
         [sys.executable, "-m", "sft_ablate.launch.heartbeat"],
         stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,  # Ctrl-C in the terminal interrupts the trial, which then closes the pipe
     )
-    assert child.stdin is not None
+    assert child.stdin is not None and child.stdout is not None
     try:
-        child.stdin.write(
-            json.dumps({"url": url, "trial_id": trial_id, "interval": interval, "engine_kwargs": engine_kwargs}) + "\n"
-        )
+        request = {"url": url, "trial_id": trial_id, "interval": interval, "engine_kwargs": engine_kwargs}
+        child.stdin.write(json.dumps(request) + "\n")
         child.stdin.flush()
+        deadline = time.monotonic() + 300
+        while True:
+            beat_here()
+            if select.select([child.stdout], [], [], interval)[0]:
+                if child.stdout.readline() == BEATING:
+                    break
+                raise RuntimeError("the trial's heartbeat process exited before its first beat (its error is above)")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the trial's heartbeat process did not start within 300 s")
         yield
     finally:
-        child.stdin.close()  # the child's last wait ends at once on EOF
+        child.stdin.close()  # the child's wait ends at once on EOF
         try:
             child.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -64,11 +80,13 @@ def beat(url: str, trial_id: int, interval: int, engine_kwargs: dict[str, Any]) 
             url, engine_kwargs=engine_kwargs, heartbeat_interval=interval, skip_compatibility_check=True
         )
     parent = os.getppid()
+    storage.record_heartbeat(trial_id)
+    print(BEATING, end="", flush=True)  # the parent stops beating itself
     while True:
-        storage.record_heartbeat(trial_id)
         ready, _, _ = select.select([sys.stdin], [], [], interval)
         if (ready and not sys.stdin.readline()) or os.getppid() != parent:  # EOF, or the parent is gone
             return
+        storage.record_heartbeat(trial_id)
 
 
 def main() -> None:

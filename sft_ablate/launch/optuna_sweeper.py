@@ -31,6 +31,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -192,22 +193,21 @@ class OptunaSweeper(Sweeper):
         with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize": we beat below
             warnings.filterwarnings("ignore", message="Heartbeat of storage")
             trial = study.ask()  # a queued retry of a dead worker's trial comes first
-        # The first beat from this thread, before the child starts: a trial without any heartbeat never goes stale.
-        self.rdb_storage.record_heartbeat(trial._trial_id)
+        beat_here = partial(self.rdb_storage.record_heartbeat, trial._trial_id)  # until the child's first beat
         try:
-            with heartbeat_process(self.storage(), trial._trial_id, self.heartbeat_interval, self.engine_kwargs):
+            with heartbeat_process(self.storage(), trial._trial_id, self.heartbeat_interval, self.engine_kwargs, beat_here):
                 value = self.run_trial(study, trial, space, fixed)
         except optuna.TrialPruned as err:
-            study.tell(trial, state=TrialState.PRUNED)
+            _tell(study, trial, state=TrialState.PRUNED)
             log.info("Trial %d pruned. %s", trial.number, err)
         except KeyboardInterrupt:
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL)
             raise
         except Exception as err:
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL)
             log.warning("Trial %d failed with parameters %s: %s: %s", trial.number, trial.params, type(err).__name__, err)
         else:
-            study.tell(trial, value)
+            _tell(study, trial, value)
             log.info("Trial %d finished with %s = %.6g and parameters %s", trial.number, self.objective, value, trial.params)
 
     # -- the search space ------------------------------------------------------------------------
@@ -407,6 +407,21 @@ class OptunaSweeper(Sweeper):
             best.params,
             best.user_attrs.get("run_dir"),
         )
+
+
+def _tell(study, trial, value: float | None = None, state=None) -> None:
+    """study.tell, unless another worker already failed the trial: its heartbeat looked stale to that worker
+    (a machine too busy for grace_period), and it is queued again, so this worker's outcome has no place."""
+    import optuna
+
+    try:
+        study.tell(trial, value, state=state)
+    except (ValueError, optuna.exceptions.UpdateFinishedTrialError) as err:
+        state_now = study._storage.get_trial(trial._trial_id).state
+        if state_now.is_finished():
+            log.warning("Trial %d was already %s by another worker (%s); it is retried", trial.number, state_now.name, err)
+        else:
+            raise
 
 
 def hide_storage_password(config: DictConfig) -> None:
