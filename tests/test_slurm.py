@@ -74,12 +74,13 @@ def submitted_jobs(sweep: Path) -> list[str]:
     return sorted(p.name for p in (sweep / ".submitit").iterdir() if p.is_dir() and any(p.glob("*_submitted.pkl")))
 
 
-def completed_jobs(cluster, name: str, count: int) -> list[str]:
-    """The job completion log's lines for jobs called name, once count of them are COMPLETED (slurmctld writes a
-    line as the job ends, which can be a moment after submitit has read the job's result)."""
+def completed_jobs(cluster, count: int, job: str | None = None) -> list[str]:
+    """The job completion log's lines of our jobs (of one job id, if given), once count of them are COMPLETED:
+    slurmctld writes a job's line as it ends, which can be a moment after submitit has read its result."""
     deadline = time.time() + 60
     while True:
-        lines = [line for line in cluster.accounting().splitlines() if f" {name} " in line]
+        lines = [line for line in cluster.accounting().splitlines() if " sft_ablate " in line]
+        lines = [line for line in lines if job is None or line.split()[0] == job]
         if len([line for line in lines if "COMPLETED" in line]) >= count or time.time() > deadline:
             return lines
         time.sleep(1)
@@ -99,7 +100,7 @@ def test_a_grid_sweep_runs_its_jobs_through_sbatch(slurm, tmp_path, cache_dir):
     # the job completion log (sacct -c) has them COMPLETED.
     tasks = set(submitted_jobs(sweep))
     assert len(tasks) == 3 and tasks <= queued, (tasks, queued)
-    lines = completed_jobs(slurm, "sft_ablate", 3)
+    lines = completed_jobs(slurm, 3)
     print("\nsqueue saw: " + " ".join(sorted(queued)) + "\nsacct -c:\n" + "\n".join(lines))
     assert len([line for line in lines if "COMPLETED" in line]) == 3, lines
 
@@ -161,6 +162,7 @@ def test_a_job_past_its_time_limit_is_requeued_and_resumes_from_its_checkpoint(s
     assert results["status"] == "complete", results.get("error")
     assert "checkpoint-" in (results["train"]["resumed_from"] or "")
     assert results["train"]["steps"] == 150
-    lines = completed_jobs(slurm, "sft_ablate", 1)
+    # The job completion log has the job twice: requeued (back to PENDING), then COMPLETED.
+    lines = completed_jobs(slurm, 1, job=job)
     print(f"\njob {job}, limit cut to {minutes + 2} min at {elapsed} elapsed\nsacct -c:\n" + "\n".join(lines))
-    assert any("REQUEUE" in line or "TIMEOUT" in line or "PREEMPT" in line for line in lines), lines
+    assert [line.split()[3] for line in lines] == ["PENDING", "COMPLETED"], lines
