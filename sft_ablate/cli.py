@@ -27,10 +27,13 @@ log = logging.getLogger("sft_ablate")
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
 
-def run_command(body: Callable[[], int | None]) -> int:
-    """Run a command's body with the shared signal handling and exit codes; returns the exit code."""
+def run_command(body: Callable[[], int | None], writes_to: Path | None = None) -> int:
+    """Run a command's body with the shared signal handling and exit codes; returns the exit code. ``writes_to``:
+    the dir the command writes into, checked writable before any work."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if writes_to is not None:
+            check_writable(writes_to, "output dir", "--out")
         return body() or EXIT_OK
     except SftAblateError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     files = [item for item in args.items if "=" not in item]
     overrides = [item for item in args.items if "=" in item]
-    return run_command(lambda: _data_report_command(args, files, overrides))
+    return run_command(lambda: _data_report_command(args, files, overrides), writes_to=args.out)
 
 
 def _data_report_command(args: argparse.Namespace, files: list[str], overrides: list[str]) -> int:

@@ -43,123 +43,121 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
         run_dir, config_hash=config_hash(run_config), factors=run_factors, config=run_config, environment=environment()
     )
     tracker = start_tracking(config, run_dir, run_config, run_factors)
-    status, error = "failed", None
     try:
-        with record.stage("data"):
-            data = prepare_data(config)
-            write_jsonl_atomic(run_dir / "dropped_rows.jsonl", [vars(bad) for bad in data.dropped])
-            record.update("data", data.report)
+        with record.running():
+            with record.stage("data"):
+                data = prepare_data(config)
+                write_jsonl_atomic(run_dir / "dropped_rows.jsonl", [vars(bad) for bad in data.dropped])
+                record.update("data", data.report)
 
-        with record.stage("model"):
-            # The tiny model's tokenizer is trained on every valid row, so all mixes share one base model.
-            pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
-            loaded = load_model(config, base_model_dir(config.model, cache_dir, pool_texts), device)
-            record.update(
-                "model",
-                {"base": loaded.base_dir, "params": loaded.params, "trainable_params": loaded.trainable_params, "device": device},
-            )
-
-        with record.stage("tokenize"):
-            max_length, tok = config.train.max_length, loaded.tokenizer
-            train_split = tokenize_examples(data.train, tok, max_length, cache_dir, "train", data.report["train_hash"])
-            eval_split = tokenize_examples(data.eval, tok, max_length, cache_dir, "eval", data.report["eval_hash"])
-            for name, stats in train_split.per_source.items():
-                record.results["data"]["sources"][name].update(stats)
-            record.update("data", {"train_tokens": train_split.summary(), "eval_tokens": eval_split.summary()})
-        log_data_report(tracker, record.results["data"], data.train)  # after tokenize: the tables carry token counts
-
-        prompts = generation_prompts(data.eval, config.eval.num_generations)
-        base_outputs: list[str] = [""] * len(prompts)
-        if config.eval.base_model:
-            with record.stage("base_eval"):
-                base = evaluate_base(config, loaded, eval_split.dataset, prompts, cache_dir, data.report["eval_hash"])
-                base_outputs = base["outputs"]
-                record.update("metrics", {"base_eval_loss": base["loss"], "base_eval_perplexity": base["perplexity"]})
-        base_scores = None
-        if benchmarks and config.eval.base_model:
-            with record.stage("base_benchmarks"):  # before training: full fine-tuning leaves no base weights
-                base_scores = base_benchmark_scores(config, loaded, benchmarks, cache_dir)
-
-        with record.stage("train"):
-            callbacks = [TrackerCallback(tracker)]
-            if config.train.eval_steps:  # a held-out learning curve, which Optuna's pruner also reads
-                curve = HeldOutLossCallback(
-                    loaded.model,
-                    eval_split.dataset,
-                    config.eval.batch_size,
-                    tok.pad_token_id,
-                    config.train.eval_steps,
-                    tracker.log,
+            with record.stage("model"):
+                # The tiny model's tokenizer is trained on every valid row, so all mixes share one base model.
+                pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
+                loaded = load_model(config, base_model_dir(config.model, cache_dir, pool_texts), device)
+                record.update(
+                    "model",
+                    {
+                        "base": loaded.base_dir,
+                        "params": loaded.params,
+                        "trainable_params": loaded.trainable_params,
+                        "device": device,
+                    },
                 )
-                callbacks.append(curve)
-            trainer = build_trainer(loaded, train_split.dataset, config, run_dir, callbacks)
-            result = train(trainer, run_dir)
-            if config.train.eval_steps:
-                record.update("train", {"heldout_curve": curve.curve})
-            record.update("metrics", {"train_loss": result.train_loss})
-            record.update(
-                "train",
-                {
-                    "steps": result.steps,
-                    "seconds": round(result.train_seconds, 3),
-                    "input_tokens": result.input_tokens,
-                    "tokens_per_second": round(result.tokens_per_second, 1),
-                    "resumed_from": result.resumed_from,
-                },
-            )
-            if config.train.save_final_model:
-                save_final(loaded, run_dir)
 
-        with record.stage("eval"):
-            held_out = heldout_loss(loaded.model, eval_split.dataset, config.eval.batch_size, tok.pad_token_id)
-            outputs = sample_generations(loaded.model, tok, prompts, config.eval.max_new_tokens, config.eval.batch_size)
-            generations = [
-                {
-                    "source": e.source,
-                    "origin": e.origin,
-                    "prompt": e.messages[:-1],
-                    "reference": e.messages[-1]["content"],
-                    "base_output": b,
-                    "output": o,
-                }
-                for e, b, o in zip(prompts, base_outputs, outputs)
-            ]
-            write_jsonl_atomic(run_dir / "generations.jsonl", generations)
-            record.update(
-                "metrics", {"eval_loss": held_out.loss, "eval_perplexity": held_out.perplexity, "eval_tokens": held_out.tokens}
-            )
-        if benchmarks:
-            with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
-                scores = score_benchmarks(loaded.model, tok, benchmarks, config.eval, loaded.device)
-                record_benchmarks(record, tracker, run_dir, benchmarks, scores, base_scores)
-        if config.arena.enabled:
-            with record.stage("arena"):  # after eval: the trained model answers, then battles the pool
-                arena = run_arena(config, loaded, run_dir, run_factors, cache_dir)
-                if arena["elo"] is not None:
-                    record.update("metrics", {"elo": arena["elo"]})
-                record.update("arena", arena["arena"])
-                board = arena["arena"]["leaderboard"]
-                tracker.table("arena/leaderboard", list(board[0]) if board else [], [list(r.values()) for r in board])
-        status = "complete"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except BaseException as err:
-        error = f"{type(err).__name__}: {err}"
-        raise
+            with record.stage("tokenize"):
+                max_length, tok = config.train.max_length, loaded.tokenizer
+                train_split = tokenize_examples(data.train, tok, max_length, cache_dir, "train", data.report["train_hash"])
+                eval_split = tokenize_examples(data.eval, tok, max_length, cache_dir, "eval", data.report["eval_hash"])
+                for name, stats in train_split.per_source.items():
+                    record.results["data"]["sources"][name].update(stats)
+                record.update("data", {"train_tokens": train_split.summary(), "eval_tokens": eval_split.summary()})
+            log_data_report(tracker, record.results["data"], data.train)  # after tokenize: the tables carry token counts
+
+            prompts = generation_prompts(data.eval, config.eval.num_generations)
+            base_outputs: list[str] = [""] * len(prompts)
+            if config.eval.base_model:
+                with record.stage("base_eval"):
+                    base = evaluate_base(config, loaded, eval_split.dataset, prompts, cache_dir, data.report["eval_hash"])
+                    base_outputs = base["outputs"]
+                    record.update("metrics", {"base_eval_loss": base["loss"], "base_eval_perplexity": base["perplexity"]})
+            base_scores = None
+            if benchmarks and config.eval.base_model:
+                with record.stage("base_benchmarks"):  # before training: full fine-tuning leaves no base weights
+                    base_scores = base_benchmark_scores(config, loaded, benchmarks, cache_dir)
+
+            with record.stage("train"):
+                callbacks = [TrackerCallback(tracker)]
+                if config.train.eval_steps:  # a held-out learning curve, which Optuna's pruner also reads
+                    curve = HeldOutLossCallback(
+                        loaded.model,
+                        eval_split.dataset,
+                        config.eval.batch_size,
+                        tok.pad_token_id,
+                        config.train.eval_steps,
+                        tracker.log,
+                    )
+                    callbacks.append(curve)
+                trainer = build_trainer(loaded, train_split.dataset, config, run_dir, callbacks)
+                result = train(trainer, run_dir)
+                if config.train.eval_steps:
+                    record.update("train", {"heldout_curve": curve.curve})
+                record.update("metrics", {"train_loss": result.train_loss})
+                record.update(
+                    "train",
+                    {
+                        "steps": result.steps,
+                        "seconds": round(result.train_seconds, 3),
+                        "input_tokens": result.input_tokens,
+                        "tokens_per_second": round(result.tokens_per_second, 1),
+                        "resumed_from": result.resumed_from,
+                    },
+                )
+                if config.train.save_final_model:
+                    save_final(loaded, run_dir)
+
+            with record.stage("eval"):
+                held_out = heldout_loss(loaded.model, eval_split.dataset, config.eval.batch_size, tok.pad_token_id)
+                outputs = sample_generations(loaded.model, tok, prompts, config.eval.max_new_tokens, config.eval.batch_size)
+                generations = [
+                    {
+                        "source": e.source,
+                        "origin": e.origin,
+                        "prompt": e.messages[:-1],
+                        "reference": e.messages[-1]["content"],
+                        "base_output": b,
+                        "output": o,
+                    }
+                    for e, b, o in zip(prompts, base_outputs, outputs)
+                ]
+                write_jsonl_atomic(run_dir / "generations.jsonl", generations)
+                record.update(
+                    "metrics",
+                    {"eval_loss": held_out.loss, "eval_perplexity": held_out.perplexity, "eval_tokens": held_out.tokens},
+                )
+            if benchmarks:
+                with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
+                    scores = score_benchmarks(loaded.model, tok, benchmarks, config.eval, loaded.device)
+                    record_benchmarks(record, tracker, run_dir, benchmarks, scores, base_scores)
+            if config.arena.enabled:
+                with record.stage("arena"):  # after eval: the trained model answers, then battles the pool
+                    arena = run_arena(config, loaded, run_dir, run_factors, cache_dir)
+                    if arena["elo"] is not None:
+                        record.update("metrics", {"elo": arena["elo"]})
+                    record.update("arena", arena["arena"])
+                    board = arena["arena"]["leaderboard"]
+                    tracker.table("arena/leaderboard", list(board[0]) if board else [], [list(r.values()) for r in board])
     finally:
-        record.finish(status, error)
         tracker.summary({f"metrics/{k}": v for k, v in record.results["metrics"].items()})
-        if status == "complete":
+        if record.status == "complete":
             tracker.table(
                 "generations",
                 ["prompt", "reference", "base_output", "output"],
                 [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations],
             )
-        tracker.finish(exit_code=0 if status == "complete" else 1)
+        tracker.finish(exit_code=0 if record.status == "complete" else 1)
     log.info(
         "run %s: eval_loss %.4f (base %s), results in %s",
-        status,
+        record.status,
         record.results["metrics"]["eval_loss"],
         _fmt(record.results["metrics"].get("base_eval_loss")),
         record.path,

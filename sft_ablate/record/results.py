@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -49,6 +49,29 @@ class RunRecord:
         yield
         self.results["timings"][name] = round(time.perf_counter() - start, 3)
         self.save()
+
+    @property
+    def status(self) -> str:
+        return self.results["status"]
+
+    @contextmanager
+    def running(self, before_finish: Callable[[], None] | None = None) -> Iterator[None]:
+        """The block is the run: it ends "complete", "interrupted" (Ctrl-C, SIGTERM) or "failed" with the error,
+        and results.json is finished whatever happens (``before_finish`` first saves what the run has so far)."""
+        status, error = "failed", None
+        try:
+            yield
+            status = "complete"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        except BaseException as err:
+            error = f"{type(err).__name__}: {err}"
+            raise
+        finally:
+            if before_finish is not None:
+                before_finish()
+            self.finish(status, error)
 
     def finish(self, status: str, error: str | None = None) -> None:
         self.results["status"] = status

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wandb-entity")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    return run_command(lambda: _report_command(args))
+    return run_command(lambda: _report_command(args), writes_to=args.out or args.root / "report")
 
 
 def _report_command(args: argparse.Namespace) -> int:

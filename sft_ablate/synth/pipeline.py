@@ -96,68 +96,63 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
     timings: Counter[str] = Counter()
     backends: Backends | None = None
     started = time.perf_counter()
-    status, error = "failed", None
-    bar = tqdm(total=cfg.target_rows, unit="row", desc=f"synth {cfg.name}", dynamic_ncols=True)
-    try:
-        seeds = load_seed_tasks(Path(cfg.seed_file).expanduser())
-        weak = weak_prompts(cfg.weakness) if cfg.weakness.run_dir else []
-        novelty = NoveltyFilter(cfg.filter.max_rouge, [t.text for t in seeds + weak])  # never near-copy an eval prompt
-        if cfg.threads:
-            import torch
 
-            torch.set_num_threads(cfg.threads)
-        loaded: dict = {}  # one copy of a local model, whichever roles it plays
-        tiny_texts = [t.text for t in seeds]
-        with _timed(timings, "load"):
-            backends = Backends(
-                [make_backend(g, cache_dir, tiny_texts, loaded) for g in cfg.generators],
-                make_backend(cfg.judge, cache_dir, tiny_texts, loaded),
-            )
-        for round_no in range(cfg.max_rounds):
-            if len(rows) >= cfg.target_rows:
-                break
-            with _timed(timings, "instructions"):
-                tasks = new_tasks(cfg, round_no, backends, rng, seeds, weak, machine, novelty, counts, rejected)
-                machine += tasks
-            with _timed(timings, "candidates"):
-                candidates = sample_candidates(cfg, tasks, backends, counts, rejected)
-            with _timed(timings, "judge"):
-                judge_candidates(cfg, candidates, backends, counts, rejected)
-            accepted = select(cfg, candidates, counts, rejected)
-            if cfg.multi_turn.fraction > 0:
-                with _timed(timings, "multi_turn"):
-                    extend_multi_turn(cfg, accepted, backends, rng, counts, rejected)
-            new_rows = [to_row(cfg, c, backends) for c in accepted]
-            rows += new_rows
-            write_jsonl_atomic(partial, rows)
-            write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
-            bar.update(min(len(new_rows), cfg.target_rows - bar.n))
-            bar.set_postfix(round=round_no + 1, tasks=counts["tasks_kept"], accept=f"{_rate(counts):.0%}")
-            _save_progress(record, cfg, counts, timings, backends, rows, started)
-        rows = rows[: cfg.target_rows]
-        write_jsonl_atomic(output, rows)
-        partial.unlink(missing_ok=True)
-        if len(rows) < cfg.target_rows:
-            log.warning(
-                "only %d of %d rows after %d rounds (synth.max_rounds); see %s for the rejections",
-                len(rows),
-                cfg.target_rows,
-                cfg.max_rounds,
-                run_dir / "rejected.jsonl",
-            )
-        status = "complete"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except BaseException as err:
-        error = f"{type(err).__name__}: {err}"
-        raise
-    finally:
-        bar.close()
+    def save_progress() -> None:  # whatever happens, the rejections and counts so far are saved with the record
         write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
         _save_progress(record, cfg, counts, timings, backends, rows, started)
-        record.finish(status, error)
-        if status != "complete":
+
+    bar = tqdm(total=cfg.target_rows, unit="row", desc=f"synth {cfg.name}", dynamic_ncols=True)
+    try:
+        with record.running(before_finish=save_progress):
+            seeds = load_seed_tasks(Path(cfg.seed_file).expanduser())
+            weak = weak_prompts(cfg.weakness) if cfg.weakness.run_dir else []
+            novelty = NoveltyFilter(cfg.filter.max_rouge, [t.text for t in seeds + weak])  # never near-copy an eval prompt
+            if cfg.threads:
+                import torch
+
+                torch.set_num_threads(cfg.threads)
+            loaded: dict = {}  # one copy of a local model, whichever roles it plays
+            tiny_texts = [t.text for t in seeds]
+            with _timed(timings, "load"):
+                backends = Backends(
+                    [make_backend(g, cache_dir, tiny_texts, loaded) for g in cfg.generators],
+                    make_backend(cfg.judge, cache_dir, tiny_texts, loaded),
+                )
+            for round_no in range(cfg.max_rounds):
+                if len(rows) >= cfg.target_rows:
+                    break
+                with _timed(timings, "instructions"):
+                    tasks = new_tasks(cfg, round_no, backends, rng, seeds, weak, machine, novelty, counts, rejected)
+                    machine += tasks
+                with _timed(timings, "candidates"):
+                    candidates = sample_candidates(cfg, tasks, backends, counts, rejected)
+                with _timed(timings, "judge"):
+                    judge_candidates(cfg, candidates, backends, counts, rejected)
+                accepted = select(cfg, candidates, counts, rejected)
+                if cfg.multi_turn.fraction > 0:
+                    with _timed(timings, "multi_turn"):
+                        extend_multi_turn(cfg, accepted, backends, rng, counts, rejected)
+                new_rows = [to_row(cfg, c, backends) for c in accepted]
+                rows += new_rows
+                write_jsonl_atomic(partial, rows)
+                write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
+                bar.update(min(len(new_rows), cfg.target_rows - bar.n))
+                bar.set_postfix(round=round_no + 1, tasks=counts["tasks_kept"], accept=f"{_rate(counts):.0%}")
+                _save_progress(record, cfg, counts, timings, backends, rows, started)
+            rows = rows[: cfg.target_rows]
+            write_jsonl_atomic(output, rows)
+            partial.unlink(missing_ok=True)
+            if len(rows) < cfg.target_rows:
+                log.warning(
+                    "only %d of %d rows after %d rounds (synth.max_rounds); see %s for the rejections",
+                    len(rows),
+                    cfg.target_rows,
+                    cfg.max_rounds,
+                    run_dir / "rejected.jsonl",
+                )
+    finally:
+        bar.close()
+        if record.status != "complete":
             log.info(
                 "stopped with %d rows (in %s); every answer so far is cached: rerun the same command to resume",
                 len(rows),
@@ -165,7 +160,7 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
             )
     log.info(
         "synth %s: %d rows in %s (%.0f s, acceptance %.1f%% of candidates)",
-        status,
+        record.status,
         len(rows),
         output,
         time.perf_counter() - started,
