@@ -54,6 +54,10 @@ class DataConfig:
     split_seed: int = 0  # fixed so that every run of a study evaluates on the same held-out rows
     on_bad_row: str = "skip"  # "skip" (count and go on) or "fail" (stop at the first bad row)
     on_short_source: str = "upsample"  # "upsample" (repeat rows) or "shrink" (lower the budget)
+    # rows: `budget` rows, each source's weight a share of the rows. tokens: each source's weight a share of a
+    # trainable-token budget (budget x the mean response length of all sources' rows, so it does not move with the
+    # mix), so a mix ablation does not also change compute (synthetic answers are longer).
+    budget_unit: str = "rows"
 
     def __post_init__(self) -> None:
         if not self.sources:
@@ -67,6 +71,8 @@ class DataConfig:
             raise ConfigError(f"data.on_bad_row must be 'skip' or 'fail', got {self.on_bad_row!r}")
         if self.on_short_source not in ("upsample", "shrink"):
             raise ConfigError(f"data.on_short_source must be 'upsample' or 'shrink', got {self.on_short_source!r}")
+        if self.budget_unit not in ("rows", "tokens"):
+            raise ConfigError(f"data.budget_unit must be 'rows' or 'tokens', got {self.budget_unit!r}")
 
 
 def _source_config(name: str, source: Any) -> SourceConfig:
@@ -100,7 +106,7 @@ class MixConfig:
             raise ConfigError(f"mix {self.name!r}: weights must sum to 1, got {total:g} ({listed})")
 
 
-QUALITY_FILTERS = ("exact_dedup", "near_dedup", "length", "degenerate", "pii", "decontaminate")
+QUALITY_FILTERS = ("special_tokens", "exact_dedup", "near_dedup", "length", "degenerate", "pii", "decontaminate")
 PII_KINDS = ("email", "phone", "credit_card", "ip_address", "api_key")
 
 
@@ -138,6 +144,48 @@ class PiiConfig:
             raise ConfigError(f"quality.pii.kinds: unknown kind {unknown[0]!r} (known: {', '.join(PII_KINDS)})")
 
 
+# Special-token strings of common chat templates and tokenizers: as literal text in a row they are tokenized
+# into the answer (older fine-tuning files often end completions with <|endoftext|>).
+SPECIAL_TOKEN_STRINGS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|im_sep|>",
+    "<|pad|>",
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eot_id|>",
+    "<|eom_id|>",
+    "<|endofprompt|>",
+    "<|assistant|>",
+    "<|user|>",
+    "<|system|>",
+    "<|end|>",
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "<s>",
+    "</s>",
+    "<unk>",
+    "<pad>",
+    "[INST]",
+    "[/INST]",
+]
+
+
+@dataclass
+class SpecialTokensConfig:
+    action: str = "strip"  # "strip" the strings out of the text (a row left empty is dropped) or "drop" the row
+    tokens: list[str] = field(default_factory=lambda: list(SPECIAL_TOKEN_STRINGS))
+
+    def __post_init__(self) -> None:
+        if self.action not in ("strip", "drop"):
+            raise ConfigError(f"quality.special_tokens.action must be 'strip' or 'drop', got {self.action!r}")
+        if not all(isinstance(t, str) and t for t in self.tokens):
+            raise ConfigError("quality.special_tokens.tokens must be non-empty strings")
+
+
 @dataclass
 class EvalPromptFile:
     """A file of eval prompts that training rows must not overlap: benchmark questions, arena turns."""
@@ -163,6 +211,7 @@ class QualityConfig:
     """Quality filters, applied in the order listed, to every source before the eval hold-out."""
 
     filters: list[str] = field(default_factory=lambda: list(QUALITY_FILTERS))
+    special_tokens: SpecialTokensConfig = field(default_factory=SpecialTokensConfig)
     near_dedup: NearDedupConfig = field(default_factory=NearDedupConfig)
     length: LengthConfig = field(default_factory=LengthConfig)
     degenerate: DegenerateConfig = field(default_factory=DegenerateConfig)
@@ -310,8 +359,14 @@ class EvalConfig:
     max_samples: int | None = None  # per benchmark: the first N rows of a local task; null = all
     benchmark_batch_size: int = 32  # sequences per forward pass (multiple choice: items x choices)
     benchmark_chat_template: bool | None = None  # wrap prompts in the chat template; null = lighteval's default
+    # Held-out sets drawn from no training source (name -> file, any source format), scored for loss like the
+    # held-out rows: metrics.heldout.<name>.loss. Training rows that overlap them are dropped (decontaminate).
+    heldout_sets: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in self.heldout_sets:
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                raise ConfigError(f"eval.heldout_sets: name {name!r} must be letters, digits, _ or - (it becomes a metric key)")
         if self.max_samples is not None and self.max_samples <= 0:
             raise ConfigError(f"eval.max_samples must be positive or null, got {self.max_samples}")
         if self.benchmark_batch_size <= 0:

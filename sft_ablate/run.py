@@ -13,7 +13,7 @@ from transformers import set_seed
 from sft_ablate.arena.stage import load_prompts, run_arena
 from sft_ablate.cache import cached_json, content_key
 from sft_ablate.config import Config, factors
-from sft_ablate.data.prepare import prepare_data
+from sft_ablate.data.prepare import examples_hash, prepare_data
 from sft_ablate.data.report import log_data_report
 from sft_ablate.data.tokenization import tokenize_examples
 from sft_ablate.evaluation.curve import HeldOutLossCallback
@@ -33,7 +33,6 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
     """Train and evaluate one configuration; returns the final results (also in run_dir/results.json)."""
     device = check_environment(config)  # before anything is loaded: a missing GPU or package fails fast
     torch.set_num_threads(config.train.threads or os.cpu_count() or 1)
-    set_seed(config.seed)  # before the model is built: LoRA's initial weights draw from it
     cache_dir = Path(config.paths.cache_dir).expanduser()
     benchmarks = resolve_benchmarks(config.eval, cache_dir)  # a bad task, file or row, or no hub: fail before anything runs
     if config.arena.enabled:
@@ -53,7 +52,11 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             with record.stage("model"):
                 # The tiny model's tokenizer is trained on every valid row, so all mixes share one base model.
                 pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
-                loaded = load_model(config, base_model_dir(config.model, cache_dir, pool_texts), device)
+                model_dir = base_model_dir(config.model, cache_dir, pool_texts)
+                # Seeded after the base model exists, right before LoRA's initial weights draw from the global
+                # generator: whatever building or converting the base consumed, a cold cache trains like a warm one.
+                set_seed(config.seed)
+                loaded = load_model(config, model_dir, device)
                 record.update(
                     "model",
                     {
@@ -68,6 +71,10 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 max_length, tok = config.train.max_length, loaded.tokenizer
                 train_split = tokenize_examples(data.train, tok, max_length, cache_dir, "train", data.report["train_hash"])
                 eval_split = tokenize_examples(data.eval, tok, max_length, cache_dir, "eval", data.report["eval_hash"])
+                heldout_splits = {
+                    name: tokenize_examples(rows, tok, max_length, cache_dir, f"heldout set {name}", examples_hash(rows))
+                    for name, rows in data.heldout.items()
+                }
                 for name, stats in train_split.per_source.items():
                     record.results["data"]["sources"][name].update(stats)
                 record.update("data", {"train_tokens": train_split.summary(), "eval_tokens": eval_split.summary()})
@@ -77,9 +84,17 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             base_outputs: list[str] = [""] * len(prompts)
             if config.eval.base_model:
                 with record.stage("base_eval"):
-                    base = evaluate_base(config, loaded, eval_split.dataset, prompts, cache_dir, data.report["eval_hash"])
+                    base = evaluate_base(config, loaded, eval_split, heldout_splits, prompts, cache_dir, data.report["eval_hash"])
                     base_outputs = base["outputs"]
-                    record.update("metrics", {"base_eval_loss": base["loss"], "base_eval_perplexity": base["perplexity"]})
+                    record.update(
+                        "metrics",
+                        {
+                            "base_eval_loss": base["loss"],
+                            "base_eval_perplexity": base["perplexity"],
+                            "base_eval_loss_by_source": base["loss_by_source"],
+                            "base_eval_perplexity_by_source": base["perplexity_by_source"],
+                        },
+                    )
             base_scores = None
             if benchmarks and config.eval.base_model:
                 with record.stage("base_benchmarks"):  # before training: full fine-tuning leaves no base weights
@@ -116,7 +131,13 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                     save_final(loaded, run_dir)
 
             with record.stage("eval"):
-                held_out = heldout_loss(loaded.model, eval_split.dataset, config.eval.batch_size, tok.pad_token_id)
+                held_out = heldout_loss(
+                    loaded.model, eval_split.dataset, config.eval.batch_size, tok.pad_token_id, eval_split.row_sources
+                )
+                external = {
+                    name: heldout_loss(loaded.model, split.dataset, config.eval.batch_size, tok.pad_token_id)
+                    for name, split in heldout_splits.items()
+                }
                 outputs = sample_generations(loaded.model, tok, prompts, config.eval.max_new_tokens, config.eval.batch_size)
                 generations = [
                     {
@@ -132,7 +153,15 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 write_jsonl_atomic(run_dir / "generations.jsonl", generations)
                 record.update(
                     "metrics",
-                    {"eval_loss": held_out.loss, "eval_perplexity": held_out.perplexity, "eval_tokens": held_out.tokens},
+                    {
+                        "eval_loss": held_out.loss,
+                        "eval_perplexity": held_out.perplexity,
+                        "eval_tokens": held_out.tokens,
+                        # Per source: a mix ablation moves the pooled loss toward whichever source it favours.
+                        "eval_loss_by_source": {s: g.loss for s, g in held_out.by_group.items()},
+                        "eval_perplexity_by_source": {s: g.perplexity for s, g in held_out.by_group.items()},
+                        "heldout": heldout_metrics(external, base["heldout"] if config.eval.base_model else {}),
+                    },
                 )
             if benchmarks:
                 with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
@@ -165,26 +194,54 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
     return record.results
 
 
-def evaluate_base(config: Config, loaded, eval_dataset, prompts, cache_dir: Path, eval_hash: str) -> dict[str, Any]:
-    """Base-model loss and answers on the held-out rows, computed once per (base model, eval set) and cached."""
+def evaluate_base(
+    config: Config, loaded, eval_split, heldout_splits: dict, prompts, cache_dir: Path, eval_hash: str
+) -> dict[str, Any]:
+    """Base-model loss (pooled, per source, per external set) and answers on the held-out rows, computed once per
+    (base model, eval sets) and cached."""
     key = content_key(
-        "base-eval-v1",
+        "base-eval-v2",
         loaded.base_dir,
         config.model.dtype,
         config.model.chat_template,
         eval_hash,
+        eval_split.row_sources,
+        {name: split.dataset["input_ids"] for name, split in heldout_splits.items()},
         config.train.max_length,
         config.eval.max_new_tokens,
         [p.messages for p in prompts],
     )
 
     def evaluate() -> dict[str, Any]:
+        batch_size = config.eval.batch_size
         with base_model(loaded, config.lora.enabled, trained=False) as (model, tokenizer):
-            loss = heldout_loss(model, eval_dataset, config.eval.batch_size, tokenizer.pad_token_id)
-            outputs = sample_generations(model, tokenizer, prompts, config.eval.max_new_tokens, config.eval.batch_size)
-        return {"loss": loss.loss, "perplexity": loss.perplexity, "tokens": loss.tokens, "outputs": outputs}
+            loss = heldout_loss(model, eval_split.dataset, batch_size, tokenizer.pad_token_id, eval_split.row_sources)
+            external = {
+                name: heldout_loss(model, split.dataset, batch_size, tokenizer.pad_token_id)
+                for name, split in heldout_splits.items()
+            }
+            outputs = sample_generations(model, tokenizer, prompts, config.eval.max_new_tokens, batch_size)
+        return {
+            "loss": loss.loss,
+            "perplexity": loss.perplexity,
+            "tokens": loss.tokens,
+            "loss_by_source": {s: g.loss for s, g in loss.by_group.items()},
+            "perplexity_by_source": {s: g.perplexity for s, g in loss.by_group.items()},
+            "heldout": {name: {"loss": x.loss, "perplexity": x.perplexity} for name, x in external.items()},
+            "outputs": outputs,
+        }
 
     return cached_json(cache_dir / "base_eval" / f"{key}.json", evaluate)
+
+
+def heldout_metrics(trained: dict, base: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """metrics.heldout.<name>: the trained model's loss and perplexity on each external set, beside the base's."""
+    out = {}
+    for name, loss in trained.items():
+        out[name] = {"loss": loss.loss, "perplexity": loss.perplexity, "tokens": loss.tokens}
+        if name in base:
+            out[name] |= {"base_loss": base[name]["loss"], "base_perplexity": base[name]["perplexity"]}
+    return out
 
 
 def _fmt(value: float | None) -> str:

@@ -356,3 +356,35 @@ def test_data_report_command_names_a_missing_file(tmp_path):
     from sft_ablate.data_report import main
 
     assert main([str(tmp_path / "missing.jsonl"), "--out", str(tmp_path)]) == 2
+
+
+# ---------------------------------------------------------------- special-token strings
+
+
+def special_token_file(tmp_path) -> Path:
+    rows = [
+        {"prompt": "Name a primary colour.", "completion": " Red.<|endoftext|>"},
+        {"prompt": "Say hi.", "completion": "<|im_start|>assistant\nHi!<|im_end|>"},
+        {"prompt": "Nothing special here.", "completion": "Right, plain text."},
+        {"prompt": "Only a token.", "completion": "</s>"},
+    ]
+    path = tmp_path / "old_style.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("action", ["strip", "drop"])
+def test_special_token_strings_are_stripped_or_dropped_and_counted(tmp_path, action):
+    examples = load_source("old", SourceConfig(path=str(special_token_file(tmp_path))), "fail").examples
+    result = apply_filters({"old": examples}, quality_config([f"quality.special_tokens.action={action}"]))
+    kept = json.dumps([e.messages for e in result.kept["old"]])
+    for token in ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "</s>"):
+        assert token not in kept
+    traced = {d.origin.rsplit(":", 1)[1]: d for d in result.dropped if d.filter == "special_tokens"}
+    assert set(traced) == {"1", "2", "4"}  # every hit is listed in dropped_rows.jsonl, the clean row is not
+    if action == "strip":
+        assert result.special_tokens_stripped["old"] == 2 and result.removed["old"]["special_tokens"] == 1  # "</s>" alone
+        assert [e.messages[-1]["content"] for e in result.kept["old"]][:2] == ["Red.", "assistant\nHi!"]
+        assert traced["1"].action == "stripped" and "<|endoftext|>" in traced["1"].problem
+    else:
+        assert result.removed["old"]["special_tokens"] == 3 and len(result.kept["old"]) == 1

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from sft_ablate.cache import content_key, file_fingerprint
-from sft_ablate.config import Config, DiversityConfig
+from sft_ablate.config import Config, DiversityConfig, SourceConfig
 from sft_ablate.data import diversity
 from sft_ablate.data.embeddings import embed_texts
 from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
-from sft_ablate.data.mixture import hold_out, plan_mixture, source_rng
+from sft_ablate.data.mixture import MixturePlan, hold_out, plan_mixture, source_rng
 from sft_ablate.data.quality import apply_filters
 from sft_ablate.data.sources import BadRow, Example, LoadedSource, load_source
 from sft_ablate.errors import DataError
@@ -38,6 +39,7 @@ class PreparedData:
     train_pools: dict[str, list[Example]] = field(default_factory=dict)  # per source, after the hold-out
     vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embeddings of train_pools' rows
     drawn: dict[str, list[int]] = field(default_factory=dict)  # indices into train_pools that make the train set
+    heldout: dict[str, list[Example]] = field(default_factory=dict)  # external eval sets (eval.heldout_sets), by name
 
 
 # The modules whose code decides what the data stage returns: a change to any of them is a new cache key.
@@ -71,20 +73,27 @@ def data_cache_key(config: Config) -> str | None:
         return None
     files = [Path(s.path).expanduser() for s in config.data.sources.values()]
     files += [Path(p.path).expanduser() for p in config.quality.decontaminate.eval_prompts]
+    files += [Path(p).expanduser() for p in config.eval.heldout_sets.values()]
     if not all(f.is_file() for f in files[: len(config.data.sources)]):
         return None  # a missing source: let the stage itself say so
     code = [file_fingerprint(Path(__file__).parent / f"{m}.py") for m in DATA_CODE]
     inputs = [(str(f), file_fingerprint(f) if f.is_file() else None) for f in files]
     settings = [dataclasses.asdict(c) for c in (config.data, config.quality, config.diversity, config.mix)]
+    settings.append(config.eval.heldout_sets)
     return content_key("data-v1", code, inputs, settings, config.seed)
 
 
 def _prepare_data(config: Config) -> PreparedData:
     data = config.data
     loaded = {name: load_source(name, source, data.on_bad_row) for name, source in data.sources.items()}
+    # External held-out sets: read like a source (any format), never trained on, and kept out of training by
+    # decontamination. A bad row in one fails the run: an eval set with silent holes would not compare.
+    heldout = {
+        name: load_source(name, SourceConfig(path=path), "fail").examples for name, path in config.eval.heldout_sets.items()
+    }
 
     # Filter before the hold-out, so a duplicate can never sit on both sides of it.
-    quality = apply_filters({name: s.examples for name, s in loaded.items()}, config.quality)
+    quality = apply_filters({name: s.examples for name, s in loaded.items()}, config.quality, heldout)
     pool = {name: replace(s, examples=quality.kept[name]) for name, s in loaded.items()}
     for name, source in pool.items():
         if not source.examples:
@@ -104,13 +113,17 @@ def _prepare_data(config: Config) -> PreparedData:
     cache_dir = Path(config.paths.cache_dir).expanduser()
     vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
     weights = config.mix.weights
-    plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
-    train: list[Example] = []
-    drawn: dict[str, list[int]] = {}
-    for name, n in plan.counts.items():
+    available = {name: len(train_pools[name]) for name in weights}
+    if data.budget_unit == "tokens":
+        plan, drawn = plan_token_mixture(data.budget, weights, train_pools, vectors, config)
+    else:
+        plan = plan_mixture(data.budget, weights, available, data.on_short_source)
         # The budget split comes first; the diversity level then picks which rows fill each source's share.
-        drawn[name] = diversity.select(vectors[name], n, config.diversity, source_rng(config.seed, name))
-        train += [train_pools[name][i] for i in drawn[name]]
+        drawn = {
+            name: diversity.select(vectors[name], n, config.diversity, source_rng(config.seed, name))
+            for name, n in plan.counts.items()
+        }
+    train: list[Example] = [train_pools[name][i] for name in drawn for i in drawn[name]]
     # Interleave sources in a seeded order, so no stage sees them as contiguous blocks.
     order = source_rng(config.seed, "interleave").permutation(len(train))
     train = [train[i] for i in order]
@@ -125,6 +138,7 @@ def _prepare_data(config: Config) -> PreparedData:
                 "rows_valid": len(source.examples),
                 "removed": quality.removed[name],
                 "pii_redacted": quality.redacted[name],
+                "special_tokens_stripped": quality.special_tokens_stripped[name],
                 "rows_kept": len(pool[name].examples),
                 "eval_rows": len(pool[name].examples) - len(train_pools[name]),
                 "rows_available": len(train_pools[name]),
@@ -137,6 +151,8 @@ def _prepare_data(config: Config) -> PreparedData:
         },
         "budget_requested": plan.requested_budget,
         "budget": plan.budget,
+        "budget_unit": data.budget_unit,
+        "heldout_sets": {name: {"path": config.eval.heldout_sets[name], "rows": len(rows)} for name, rows in heldout.items()},
         "train_rows": len(train),
         "eval_rows": len(eval_rows),
         "notes": plan.notes,
@@ -163,7 +179,52 @@ def _prepare_data(config: Config) -> PreparedData:
         train_pools=train_pools,
         vectors=vectors,
         drawn=drawn,
+        heldout=heldout,
     )
+
+
+def plan_token_mixture(
+    budget: int,
+    weights: dict[str, float],
+    pools: dict[str, list[Example]],
+    vectors: dict[str, np.ndarray],
+    config: Config,
+) -> tuple[MixturePlan, dict[str, list[int]]]:
+    """Each source's weight as a share of a trainable-token budget: `budget` rows of the mean response length of
+    all sources' rows together (so the budget is the same for every mix), in tokens as the length filter counts
+    them. Each source's rows come in its diversity level's order until its share of tokens is reached."""
+    lengths = {name: [approx_tokens(assistant_text(e.messages)) for e in rows] for name, rows in pools.items()}
+    every = [n for name in weights for n in lengths[name]]
+    token_budget = budget * sum(every) / max(len(every), 1)
+    counts, drawn, upsampled = {}, {}, {}
+    for name, weight in weights.items():
+        target = weight * token_budget
+        if target <= 0:
+            counts[name], drawn[name] = 0, []
+            continue
+        mean = sum(lengths[name]) / len(lengths[name])
+        # Ask for more rows than the share needs (twice the estimate), then keep the prefix that reaches it;
+        # a pool smaller than that is repeated, as rows mode upsamples.
+        order = diversity.select(vectors[name], math.ceil(2 * target / mean) + 1, config.diversity, source_rng(config.seed, name))
+        taken, total = [], 0
+        for i in order:
+            if total >= target or (taken and abs(total + lengths[name][i] - target) > abs(total - target)):
+                break
+            taken.append(i)
+            total += lengths[name][i]
+        counts[name], drawn[name] = len(taken), taken
+        upsampled[name] = max(0, len(taken) - len(set(taken)))
+    rows = sum(counts.values())
+    plan = MixturePlan(requested_budget=budget, budget=rows, counts=counts, available={n: len(p) for n, p in pools.items()})
+    plan.upsampled = {name: n for name, n in upsampled.items() if n}
+    plan.notes.append(
+        f"budget_unit=tokens: {budget} rows x mean response length = {token_budget:.0f} tokens (length-filter count), "
+        + ", ".join(f"{name}={counts[name]} rows" for name in weights)
+    )
+    if plan.upsampled:
+        plan.notes.append(f"sources too small for their token share, upsampled by repeating rows: {plan.upsampled}")
+    log.info("mixture: %s", plan.notes[0])
+    return plan, drawn
 
 
 def embed_rows(rows: list[Example], config: DiversityConfig, cache_dir: Path) -> np.ndarray:

@@ -9,7 +9,10 @@ is counted per source and filter and lands in the run's dropped_rows.jsonl with 
 - length: too few or too many tokens in the whole row;
 - degenerate: a response with no words, one that repeats its instruction, or one that loops;
 - pii: emails, phone numbers, card numbers (Luhn-checked), public IP addresses and API keys;
-- decontaminate: n-gram overlap (13 words by default) with the eval prompts of the benchmarks and arena.
+- decontaminate: n-gram overlap (13 words by default) with the eval prompts of the benchmarks and arena, and
+  with the external held-out sets (eval.heldout_sets);
+- special_tokens: literal special-token strings (<|endoftext|>, <|im_end|>, </s>, ...) in any turn, which would
+  be tokenized into the answer; stripped out (a row left with an empty turn is dropped) or the row dropped.
 
 Dedup runs over all sources together (the first occurrence, in source order, is kept): a row that sits in
 two sources could otherwise be trained on from one and evaluated on from the other.
@@ -25,7 +28,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sft_ablate.config import DecontaminateConfig, DegenerateConfig, LengthConfig, NearDedupConfig, PiiConfig, QualityConfig
+from sft_ablate.config import (
+    DecontaminateConfig,
+    DegenerateConfig,
+    LengthConfig,
+    NearDedupConfig,
+    PiiConfig,
+    QualityConfig,
+    SpecialTokensConfig,
+)
 from sft_ablate.data.formats import Messages, approx_tokens, conversation_text, words
 from sft_ablate.data.sources import BadRow, Example
 from sft_ablate.errors import DataError
@@ -39,23 +50,31 @@ class QualityResult:
     kept: dict[str, list[Example]]  # per source, in the original order
     removed: dict[str, dict[str, int]]  # source -> filter -> rows removed (every configured filter listed)
     redacted: dict[str, dict[str, int]]  # source -> PII kind -> rows redacted
+    special_tokens_stripped: dict[str, int] = field(default_factory=dict)  # source -> rows whose strings were stripped
     dropped: list[BadRow] = field(default_factory=list)  # removed and redacted rows, with reasons
     eval_prompts: dict[str, int] = field(default_factory=dict)  # decontamination: "path:field" -> prompts read
 
 
-def apply_filters(sources: dict[str, list[Example]], config: QualityConfig) -> QualityResult:
-    """Run the configured filters in order over every source; return what is kept and what each filter did."""
+def apply_filters(
+    sources: dict[str, list[Example]], config: QualityConfig, heldout: dict[str, list[Example]] | None = None
+) -> QualityResult:
+    """Run the configured filters in order over every source; return what is kept and what each filter did.
+    `heldout`: external eval sets (name -> rows) that decontamination keeps out of training like the eval prompts."""
     result = QualityResult(
         kept={name: list(rows) for name, rows in sources.items()},
         removed={name: {f: 0 for f in config.filters} for name in sources},
         redacted={name: {} for name in sources},
+        special_tokens_stripped={name: 0 for name in sources},
     )
     for name in config.filters:
         rows = [e for kept in result.kept.values() for e in kept]  # source order: dedup keeps the first source's copy
         if name == "pii":
             _apply_pii(result, dict(pii_verdicts(rows, config.pii)), config.pii.action)
             continue
-        verdicts = _removals(name, rows, config, result)
+        if name == "special_tokens":
+            _apply_special_tokens(result, config.special_tokens)
+            continue
+        verdicts = _removals(name, rows, config, result, heldout or {})
         for example in rows:
             reason = verdicts.get(id(example))
             if reason is not None:
@@ -72,7 +91,9 @@ def apply_filters(sources: dict[str, list[Example]], config: QualityConfig) -> Q
 Verdicts = Iterator[tuple[int, str]]
 
 
-def _removals(name: str, rows: list[Example], config: QualityConfig, result: QualityResult) -> dict[int, str]:
+def _removals(
+    name: str, rows: list[Example], config: QualityConfig, result: QualityResult, heldout: dict[str, list[Example]]
+) -> dict[int, str]:
     if name == "exact_dedup":
         return dict(exact_duplicates(rows))
     if name == "near_dedup":
@@ -82,6 +103,9 @@ def _removals(name: str, rows: list[Example], config: QualityConfig, result: Qua
     if name == "degenerate":
         return dict(degenerate_responses(rows, config.degenerate))
     prompts, result.eval_prompts = read_eval_prompts(config.decontaminate)
+    for set_name, examples in heldout.items():  # every turn: a held-out answer must not be trained on either
+        prompts += [EvalPrompt(m["content"], e.origin) for e in examples for m in e.messages]
+        result.eval_prompts[f"eval.heldout_sets.{set_name}"] = len(examples)
     return dict(contaminated(rows, prompts, config.decontaminate))
 
 
@@ -308,6 +332,58 @@ def _apply_pii(result: QualityResult, verdicts: dict[int, tuple[Example, list[st
             )
             out.append(redacted)
         result.kept[source] = out
+
+
+# ---------------------------------------------------------------- special-token strings
+
+
+def strip_special_tokens(text: str, tokens: list[str]) -> tuple[str, list[str]]:
+    """The text without any of `tokens` (longest first, so <|im_end|> is not cut by a shorter one), and those found."""
+    found = [t for t in sorted(tokens, key=len, reverse=True) if t in text]
+    for token in found:
+        text = text.replace(token, "")
+    return (text.strip() if found else text), sorted(found)
+
+
+def _apply_special_tokens(result: QualityResult, settings: SpecialTokensConfig) -> None:
+    for source, kept in result.kept.items():
+        out = []
+        for example in kept:
+            found: set[str] = set()
+            messages = []
+            for m in example.messages:
+                content, hits = strip_special_tokens(m["content"], settings.tokens)
+                found.update(hits)
+                messages.append({**m, "content": content} if hits else m)
+            if not found:
+                out.append(example)
+                continue
+            listed = ", ".join(sorted(found))
+            if settings.action == "drop" or any(not m["content"] for m in messages):
+                why = "contains" if settings.action == "drop" else "a turn is empty once stripped of"
+                result.removed[source]["special_tokens"] += 1
+                result.dropped.append(
+                    BadRow(source, example.origin, f"{why} special-token strings: {listed}", filter="special_tokens")
+                )
+                continue
+            result.special_tokens_stripped[source] += 1
+            result.dropped.append(
+                BadRow(
+                    source,
+                    example.origin,
+                    f"special-token strings stripped: {listed}",
+                    filter="special_tokens",
+                    action="stripped",
+                )
+            )
+            out.append(replace(example, messages=messages))
+        result.kept[source] = out
+        if result.special_tokens_stripped[source]:
+            log.warning(
+                "source %r: stripped special-token strings from %d rows (quality.special_tokens; see dropped_rows.jsonl)",
+                source,
+                result.special_tokens_stripped[source],
+            )
 
 
 # ---------------------------------------------------------------- decontamination

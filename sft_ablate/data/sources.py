@@ -47,7 +47,7 @@ class BadRow:
     origin: str
     problem: str
     filter: str = "invalid"  # "invalid" (failed validation) or the quality filter that removed it
-    action: str = "dropped"  # "dropped", or "redacted" (PII replaced; the row stays)
+    action: str = "dropped"  # "dropped", "redacted" (PII replaced; the row stays) or "stripped" (special tokens)
 
 
 @dataclass

@@ -33,6 +33,7 @@ class TokenizedSplit:
     truncated_rows: int  # rows cut at max_length
     dropped_rows: int  # rows whose assistant tokens were all cut away by truncation
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)
+    row_sources: list[str] = field(default_factory=list)  # the source of each row of `dataset`, in order
 
     def summary(self) -> dict[str, int]:
         return {
@@ -111,6 +112,7 @@ def _summarize(tokenized: datasets.Dataset, split: str) -> TokenizedSplit:
         log.warning("%s: %d rows lost all assistant tokens to truncation at max_length and are dropped", split, len(empty))
     truncated = sum(tokenized["truncated"])
     keep = tokenized.filter(lambda row: row["trainable"] > 0) if empty else tokenized
+    # Sources stay beside the dataset, not in it: the trainer gets input_ids and labels only.
     return TokenizedSplit(
         dataset=keep.select_columns(["input_ids", "labels"]),
         tokens=sum(lengths),
@@ -118,4 +120,5 @@ def _summarize(tokenized: datasets.Dataset, split: str) -> TokenizedSplit:
         truncated_rows=truncated,
         dropped_rows=len(empty),
         per_source=per_source,
+        row_sources=list(keep["source"]),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import datasets
 import torch
@@ -21,31 +21,43 @@ class HeldOutLoss:
     loss: float  # mean negative log-likelihood per assistant token
     perplexity: float
     tokens: int  # assistant tokens scored
+    by_group: dict[str, HeldOutLoss] = field(default_factory=dict)  # the same, per group (e.g. per source)
+
+    @classmethod
+    def of(cls, nll: float, tokens: int) -> HeldOutLoss:
+        loss = nll / max(tokens, 1)
+        return cls(loss=loss, perplexity=math.exp(min(loss, 50.0)), tokens=tokens)
 
 
-def heldout_loss(model: PreTrainedModel, dataset: datasets.Dataset, batch_size: int, pad_token_id: int) -> HeldOutLoss:
-    """Token-weighted NLL over assistant tokens: the same quantity for every model and mixture."""
+def heldout_loss(
+    model: PreTrainedModel, dataset: datasets.Dataset, batch_size: int, pad_token_id: int, groups: list[str] | None = None
+) -> HeldOutLoss:
+    """Token-weighted NLL over assistant tokens: the same quantity for every model and mixture. With `groups`
+    (one label per row, e.g. its source), also per group, token-weighted the same way."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    total_nll, total_tokens = 0.0, 0
+    nll_by_row, tokens_by_row = [0.0] * len(dataset), [0] * len(dataset)
     rows = sorted(range(len(dataset)), key=lambda i: len(dataset[i]["input_ids"]))  # less padding per batch
     for start in tqdm(range(0, len(rows), batch_size), desc="Held-out loss", unit="batch", leave=False):
-        batch = [dataset[i] for i in rows[start : start + batch_size]]
-        input_ids, labels, attention_mask = _right_pad(batch, pad_token_id)
+        batch_rows = rows[start : start + batch_size]
+        input_ids, labels, attention_mask = _right_pad([dataset[i] for i in batch_rows], pad_token_id)
         with torch.no_grad():
             logits = model(
                 input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), use_cache=False
             ).logits.float()
         targets = labels[:, 1:].to(device)
         nll = torch.nn.functional.cross_entropy(
-            logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX, reduction="sum"
-        )
-        total_nll += float(nll)
-        total_tokens += int((targets != IGNORE_INDEX).sum())
+            logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX, reduction="none"
+        ).view(targets.shape)
+        for row, row_nll, row_tokens in zip(batch_rows, nll.sum(dim=1).tolist(), (targets != IGNORE_INDEX).sum(dim=1).tolist()):
+            nll_by_row[row], tokens_by_row[row] = row_nll, int(row_tokens)
     model.train(was_training)
-    loss = total_nll / max(total_tokens, 1)
-    return HeldOutLoss(loss=loss, perplexity=math.exp(min(loss, 50.0)), tokens=total_tokens)
+    result = HeldOutLoss.of(math.fsum(nll_by_row), sum(tokens_by_row))
+    for group in dict.fromkeys(groups or []):
+        members = [i for i, g in enumerate(groups) if g == group]
+        result.by_group[group] = HeldOutLoss.of(math.fsum(nll_by_row[i] for i in members), sum(tokens_by_row[i] for i in members))
+    return result
 
 
 def _right_pad(batch: list[dict], pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

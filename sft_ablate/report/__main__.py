@@ -54,9 +54,21 @@ def _report_command(args: argparse.Namespace) -> int:
         f"{report.complete} complete runs, {report.incomplete} not complete -> {report.markdown}, {report.html}, "
         f"{report.out_dir / 'tables'}, {report.out_dir / 'plots'}"
     )
+    print_decisions(report)
     if args.wandb:
         log_to_wandb(report, args.root, args.wandb_mode, args.wandb_project, args.wandb_entity)
     return 0
+
+
+def print_decisions(report: Report) -> None:
+    """What the study can decide, on the terminal too: each factor's power table (MDE, seeds needed) and verdict."""
+    for section in report.sections:
+        for item in section.items:
+            if isinstance(item, Table) and "_power_" in item.name:
+                columns = ["metric", *item.shown.columns[1:2], "delta", "n_pairs", "minimum detectable effect", "seeds needed"]
+                print(f"\n{item.name}:\n{item.shown[columns].to_string(index=False)}")
+            elif isinstance(item, str) and item.startswith("**Verdict"):
+                print(item.replace("**", ""))
 
 
 def log_to_wandb(report: Report, root: Path, mode: str, project: str, entity: str | None) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from sft_ablate.errors import SftAblateError
 from sft_ablate.report import plots
+from sft_ablate.report.power import decision_items
 from sft_ablate.report.render import Plot, Section, to_html, to_markdown, write_csvs
 from sft_ablate.report.runs import (
     Metric,
@@ -189,6 +190,7 @@ def factor_tables(
             continue
         baseline = _baseline(levels, baselines.get(factor), factor)
         section.items.append(factor_table(complete, factor, metrics, baseline, varied, f"{stem}_by_{factor}"))
+        section.items += decision_items(complete, factor, metrics, baseline, varied, f"{stem}_power_{factor}")
     if not varied and len(complete):  # one configuration, several seeds: its mean ± CI
         section.items.append(factor_table(complete.assign(all="all"), "all", metrics, "all", [], f"{stem}_overall"))
     return section

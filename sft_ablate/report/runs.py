@@ -74,8 +74,16 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
 
 
 def metric_values(metrics: dict[str, Any]) -> dict[str, float]:
-    """Flat metric columns: eval_loss..., bench/<task>/<metric>, elo/<key>."""
+    """Flat metric columns: eval_loss..., eval_loss_by_source/<source>, heldout/<set>/loss, bench/<task>/<metric>,
+    elo/<key>."""
     out = {k: v for k, v in metrics.items() if _is_number(v)}
+    for source, value in (metrics.get("eval_loss_by_source") or {}).items():
+        if _is_number(value):
+            out[f"eval_loss_by_source/{source}"] = value
+    for name, values in (metrics.get("heldout") or {}).items():
+        for key in ("loss", "base_loss"):
+            if _is_number((values or {}).get(key)):
+                out[f"heldout/{name}/{key}"] = values[key]
     for task, values in (metrics.get("benchmarks") or {}).items():
         for name, value in (values or {}).items():
             if _is_number(value):
@@ -110,6 +118,11 @@ DIVERSITY_COLUMNS = ("mean_cosine_distance", "cluster_entropy", "distinct_2_inst
 def metrics_in(frame: pd.DataFrame) -> list[Metric]:
     """The outcome metrics present in the frame, in report order: loss, perplexity, benchmarks, Elo."""
     found = [Metric("eval_loss", "eval loss", False), Metric("eval_perplexity", "perplexity", False)]
+    # Per source and on external sets: a mix moves the pooled loss toward the source it favours; these do not.
+    for column in sorted(c for c in frame.columns if c.startswith("eval_loss_by_source/")):
+        found.append(Metric(column, f"eval loss: {column.split('/', 1)[1]}", False))
+    for column in sorted(c for c in frame.columns if c.startswith("heldout/") and c.endswith("/loss")):
+        found.append(Metric(column, f"{column.split('/')[1]} loss", False))
     for column in sorted(c for c in frame.columns if c.startswith("bench/") and not c.endswith("_stderr")):
         _, task, name = column.split("/", 2)
         found.append(Metric(column, f"{task} {name}", not any(w in name for w in ("loss", "perplexity", "error"))))
@@ -118,6 +131,7 @@ def metrics_in(frame: pd.DataFrame) -> list[Metric]:
 
 
 def metric_by_name(frame: pd.DataFrame, name: str) -> Metric:
+    name = name.removeprefix("metrics.")  # the results.json path works too: metrics.heldout.<set>.loss
     for metric in metrics_in(frame):
         if name in (metric.column, metric.column.replace("/", ".")):
             return metric

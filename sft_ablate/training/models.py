@@ -81,15 +81,18 @@ def convert_gguf(model: ModelConfig, cache_dir: Path) -> Path:
         return out_dir
     log.info("converting %s to a transformers folder (once; about 40 s on 2 cores) -> %s", gguf_path.name, out_dir)
     folder, name = str(gguf_path.parent), gguf_path.name
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    quantized = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    # The loaded weights are already dequantized, but the model still says "gguf" and refuses to save;
-    # copy them into a plain model of the same config.
-    config = quantized.config
-    if hasattr(config, "quantization_config"):
-        delattr(config, "quantization_config")
-    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    plain.load_state_dict(quantized.state_dict(), strict=True)
+    # from_config initialises random weights (overwritten just after) from the global torch generator. Without
+    # fork_rng the first run on an empty cache trained from another random state than every later run.
+    with torch.random.fork_rng():
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        quantized = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+        # The loaded weights are already dequantized, but the model still says "gguf" and refuses to save;
+        # copy them into a plain model of the same config.
+        config = quantized.config
+        if hasattr(config, "quantization_config"):
+            delattr(config, "quantization_config")
+        plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        plain.load_state_dict(quantized.state_dict(), strict=True)
     with building(out_dir) as scratch:
         plain.save_pretrained(scratch)
         tokenizer.save_pretrained(scratch)
