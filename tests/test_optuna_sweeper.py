@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -246,3 +247,33 @@ def test_planted_failure_is_recorded_with_its_error_and_a_slow_trial_is_pruned(k
     assert json.loads((sweep / "trial_2" / "results.json").read_text())["status"] == "pruned"
     best = study.best_trial
     assert json.loads((Path(best.user_attrs["run_dir"]) / "results.json").read_text())["metrics"]["eval_loss"] == best.value
+
+
+def test_heartbeat_comes_from_a_child_process_that_stops_with_its_trial(tmp_path):
+    """No heartbeat thread in the worker (its getenv raced the trial's setenv: SIGSEGV); a child beats instead."""
+    import threading
+
+    from optuna.storages._rdb.models import TrialHeartbeatModel
+
+    from sft_ablate.launch.heartbeat import heartbeat_process
+
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1)
+    with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize"
+        warnings.simplefilter("ignore")
+        trial = optuna.create_study(storage=storage).ask()
+
+    def last_beat():
+        with storage.scoped_session() as session:
+            return session.query(TrialHeartbeatModel.heartbeat).filter_by(trial_id=trial._trial_id).scalar()
+
+    threads_before = threading.active_count()
+    beats_here = []
+    with heartbeat_process(url, trial._trial_id, 1, {}, beat_here=lambda: beats_here.append(time.time())):
+        assert beats_here, "the worker beats until the child's first beat"
+        first = last_beat()
+        wait_for(lambda: last_beat() > first, 30, "a second heartbeat")
+        assert threading.active_count() == threads_before
+    stopped = last_beat()
+    time.sleep(2.5)
+    assert last_beat() == stopped  # the child stopped when the trial ended
