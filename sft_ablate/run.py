@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from sft_ablate.io import write_jsonl_atomic
 from sft_ablate.record.results import RunRecord, config_hash, environment
 from sft_ablate.record.tracking import TrackerCallback, start_tracking
 from sft_ablate.training.models import base_model, base_model_dir, check_environment, load_model
-from sft_ablate.training.trainer import build_trainer, save_final, train
+from sft_ablate.training.trainer import build_trainer, save_final, torch_threads, train
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ log = logging.getLogger(__name__)
 def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, Any]:
     """Train and evaluate one configuration; returns the final results (also in run_dir/results.json)."""
     device = check_environment(config)  # before anything is loaded: a missing GPU or package fails fast
-    torch.set_num_threads(config.train.threads or os.cpu_count() or 1)
+    torch.set_num_threads(torch_threads(config.train.threads))
     cache_dir = Path(config.paths.cache_dir).expanduser()
     benchmarks = resolve_benchmarks(config.eval, cache_dir)  # a bad task, file or row, or no hub: fail before anything runs
     if config.arena.enabled:
@@ -184,6 +183,8 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations],
             )
         tracker.finish(exit_code=0 if record.status == "complete" else 1)
+        record.update("tracking", tracker.state())  # after finish: a W&B failure anywhere in the run shows here
+        record.save()
     log.info(
         "run %s: eval_loss %.4f (base %s), results in %s",
         record.status,

@@ -121,7 +121,7 @@ CASES = {
         ["-m", "+sweep=optuna_mix", "model=tiny", "hydra.sweeper.storage=notadb://host/db"],
         "hydra.sweeper.storage 'notadb://host/db' cannot be opened (NoSuchModuleError: Can't load plugin: "
         "sqlalchemy.dialects:notadb); give a SQLAlchemy URL such as sqlite:////abs/path/optuna.db or "
-        "postgresql://user@host/db, or leave it null for SQLite in the sweep dir",
+        "postgresql+psycopg://user@host/db, or leave it null for SQLite in the sweep dir",
     ),
     "judge endpoint down": Case(
         ["synth.judge={{model: judge, kind: openai, base_url: '{judge}', timeout: 5, max_retries: 0}}"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
@@ -127,6 +129,30 @@ class TestOverrideQuoting:
 
     def test_groups_come_from_conf_and_sweeps(self):
         assert {"mix", "model", "lora", "train", "eval", "tracking", "data", "sweep"} <= self.groups
+
+
+def test_cpu_batches_are_length_grouped_and_gpu_batches_packed():
+    from sft_ablate.training.trainer import sft_config
+
+    cpu = compose_config([]).train
+    assert cpu.group_by_length and not cpu.packing
+    gpu = compose_config(["train=gpu"]).train
+    assert gpu.packing and not gpu.group_by_length
+    assert sft_config(compose_config([]), Path("/tmp/x"), "cpu").train_sampling_strategy == "group_by_length"
+    with pytest.raises(ConfigError, match="exclude each other"):
+        compose_config(["train.packing=true"])
+
+
+def test_threads_default_to_the_idle_cores(monkeypatch):
+    from sft_ablate.training import trainer
+
+    monkeypatch.setattr(trainer.os, "cpu_count", lambda: 2)
+    for load, expected in ((0.1, 2), (1.2, 1), (7.0, 1)):
+        trainer.torch_threads.cache_clear()
+        monkeypatch.setattr(trainer.os, "getloadavg", lambda load=load: (load, load, load))
+        assert trainer.torch_threads(None) == expected
+    assert trainer.torch_threads(3) == 3  # asked for: as asked
+    trainer.torch_threads.cache_clear()
 
 
 def test_the_docs_group_table_lists_every_shipped_option():

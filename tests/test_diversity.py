@@ -161,7 +161,7 @@ def test_levels_rise_strictly_on_the_bundled_data(cache_dir):
     data = prepare_data(compose_config(["model=tiny"]))  # the default budget: 64 rows from each ~290-row pool
     budgets = {name: len(idx) for name, idx in data.drawn.items()}
     for seed in range(3):
-        scores = level_scores(data.train_pools, data.vectors, budgets, seed)
+        scores = level_scores(data.train_pools, {n: p.vectors for n, p in data.picks.items()}, budgets, seed)
         assert scores["low"] < scores["medium"] < scores["high"], (seed, scores)
 
 
@@ -228,3 +228,21 @@ def test_the_embedding_model_loads_from_its_offline_package():
     location = embeddings.model_location(embeddings.MINILM)
     assert (Path(location) / "config.json").exists()
     assert embeddings.model_location("my-org/my-model") == "my-org/my-model"  # anything else: as given (hub or dir)
+
+
+def test_a_pool_larger_than_its_sample_embeds_only_the_sample_and_the_drawn_rows(cache_dir, tmp_path):
+    """The data stage is bounded by the budget: with diversity.pool_sample below the pool, only that many rows per
+    source (plus, for a uniform draw, the drawn rows outside it) reach the encoder, and results.json says so."""
+    overrides = ["model=tiny", "data.budget=16", "diversity.pool_sample=40", f"paths.cache_dir={tmp_path / 'cache'}"]
+    before = embeddings.encoder_calls
+    data = prepare_data(compose_config(overrides))
+    div = data.report["diversity"]
+    assert div["pool_sampled"] and div["pool"]["rows"] == 80 and div["pool_rows_total"] == 581
+    assert embeddings.encoder_calls - before == div["embedded_rows"] <= 80 + 16
+    for pick in data.picks.values():
+        assert len(pick.sample) == len(pick.vectors) == 40 and len(pick.drawn) == len(pick.drawn_vectors) == 8
+        assert pick.sample == sorted(set(pick.sample))
+    # A selection picks from the sample; the sample itself does not move with the run's seed or level.
+    high = prepare_data(compose_config([*overrides, "diversity=high", "seed=1"]))
+    for name, pick in high.picks.items():
+        assert pick.sample == data.picks[name].sample and set(pick.drawn) <= set(pick.sample)

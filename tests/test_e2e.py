@@ -31,7 +31,7 @@ def tiny_run(tmp_path_factory, cache_dir):
 
 def test_single_run_records_everything(tiny_run):
     r = results(tiny_run)
-    assert r["status"] == "complete"
+    assert r["status"] == "complete" and r["tracking"] == {"status": "ok", "error": None}
     metrics = r["metrics"]
     for key in ("train_loss", "eval_loss", "eval_perplexity", "base_eval_loss", "base_eval_perplexity"):
         assert isinstance(metrics[key], float), key

@@ -189,8 +189,9 @@ def test_wandb_online_failing_costs_a_warning_and_the_run_completes(tmp_path, ca
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     assert server.requests > 0  # W&B did try the server
-    assert "W&B init failed" in output and "continuing without W&B, results.json is unaffected" in output
+    assert "W&B init failed" in output and "recorded in results.json as tracking.status=init_failed" in output
     r = results(run_dir)
+    assert r["tracking"]["status"] == "init_failed" and r["tracking"]["error"].startswith("W&B init: ")
     assert r["status"] == "complete" and r["train"]["steps"] == 2 and isinstance(r["metrics"]["eval_loss"], float)
     # Bounded by tracking.init_timeout, not by W&B's own retry schedule (which runs for minutes): a generous
     # bound, well under what a hang would take.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sft_ablate.synth.rubric import VerdictProblem, parse_verdict, rubric_messages
@@ -42,6 +44,10 @@ def test_parses_verdicts_in_the_shapes_judges_write(text, expected):
         ('{"helpfulness": 0, "factuality": 5, "format": 3}', "judge_out_of_range"),
         ("Helpfulness: 4\nFactuality: -1\nFormat: 4", "judge_out_of_range"),
         ('{"helpfulness": 4.5, "factuality": 5, "format": 6}', "judge_out_of_range"),
+        # the prompt's worked example, copied (SmolLM2-135M did on 5 of 8 accepted rows)
+        ('{"helpfulness": 5, "factuality": 5, "format": 5, "reason": "Correct and direct."}', "judge_copied_example"),
+        ('{"helpfulness": 3, "factuality": 4, "format": 4, "reason": "correct and direct"}', "judge_copied_example"),
+        ('{"helpfulness": 2, "factuality": 1, "format": 4, "reason": "Wrong: 7 x 8 = 56."}', "judge_copied_example"),
     ],
 )
 def test_unusable_verdicts_are_problems_with_a_code(text, code):
@@ -55,7 +61,8 @@ def test_rubric_prompt_shows_the_question_and_the_answer_or_the_whole_conversati
     assert [m["role"] for m in single] == ["user", "assistant", "user", "assistant", "user"]
     assert single[-1]["content"].endswith("Question: What is 2+2?\nAnswer: 4")
     # the worked examples are verdicts the parser reads, one bad and one good
-    assert [parse_verdict(m["content"]).score for m in single[1::2][:2]] == [7 / 3, 5.0]
+    examples = [json.loads(m["content"]) for m in single[1::2][:2]]  # parse_verdict rejects them: copied examples
+    assert [sum(e[c] for c in ("helpfulness", "factuality", "format")) / 3 for e in examples] == [7 / 3, 5.0]
     multi = rubric_messages(
         [
             {"role": "system", "content": "Be brief."},

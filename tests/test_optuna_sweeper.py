@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -17,9 +18,18 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from sft_ablate.launch.optuna_sweeper import ObjectiveMissing, _distribution, next_step, objective_value
+from sft_ablate.errors import ConfigError
+from sft_ablate.launch.optuna_sweeper import (
+    OBJECTIVE_FAILED,
+    ObjectiveMissing,
+    _distribution,
+    check_objective,
+    next_step,
+    objective_value,
+    recover_objective_failures,
+)
 from sft_ablate.paths import CONF_DIR
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, compose_cfg
 
 HAS_DIVERSITY = (CONF_DIR / "diversity").is_dir()
 
@@ -63,6 +73,65 @@ def test_trial_accounting_counts_a_retried_trial_once_and_waits_for_running_ones
     study.tell(running, 0.5)
     assert next_step(study, n_trials=3) == "done"
     assert next_step(study, n_trials=4) == "run"
+
+
+def test_objective_and_direction_are_checked_against_the_results_schema():
+    config = compose_cfg(["model=tiny", "eval.benchmarks=[bundled_mc]"])
+    check_objective("metrics.eval_loss", "minimize", config)
+    check_objective("metrics.benchmarks.bundled_mc.acc", "maximize", config)
+    check_objective("metrics.elo.rating", "maximize", config)
+    check_objective("metrics.eval_loss_by_source.human", "minimize", config)
+    check_objective("metrics.heldout.seed_tasks.loss", "minimize", config)
+    with pytest.raises(ConfigError, match="not a metric"):  # no such source
+        check_objective("metrics.eval_loss_by_source.humans", "minimize", config)
+    with pytest.raises(ConfigError, match=r"metrics.eval_los is not a metric .* metrics.eval_loss, "):
+        check_objective("metrics.eval_los", "minimize", config)
+    with pytest.raises(ConfigError, match="set hydra.sweeper.direction=minimize"):
+        check_objective("metrics.eval_loss", "maximize", config)
+    with pytest.raises(ConfigError, match="not a metric"):  # a task the runs do not evaluate
+        check_objective("metrics.benchmarks.gsm8k.acc", "maximize", config)
+    with pytest.raises(ConfigError, match="not a metric"):  # no arena, no Elo
+        check_objective("metrics.elo.rating", "maximize", compose_cfg(["model=tiny", "arena=none"]))
+
+
+def test_objective_typo_fails_in_seconds_before_any_trial(tmp_path):
+    sweep = tmp_path / "study"
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sft_ablate", "-m", "+sweep=optuna_mix", "model=tiny", "tracking=none",
+         "hydra.sweeper.objective=metrics.eval_los", f"hydra.sweep.dir={sweep}"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "hydra.sweeper.objective=metrics.eval_los is not a metric" in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr and not sweep.exists()  # one line, nothing trained, no half-made study
+    assert time.monotonic() - start < 60  # a generous bound on a shared CPU; no trial can train in it
+
+
+def test_a_trial_failed_only_by_its_objective_is_recovered_from_its_results(tmp_path):
+    run_dir = tmp_path / "trial_0"
+    run_dir.mkdir()
+    (run_dir / "results.json").write_text(json.dumps({"status": "complete", "metrics": {"eval_loss": 1.25}}))
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'optuna.db'}", direction="minimize")
+    lora = CategoricalDistribution(["r4", "r8"])
+    study.add_trial(
+        optuna.create_trial(
+            state=TrialState.FAIL,
+            params={"lora": "r8"},
+            distributions={"lora": lora},
+            user_attrs={"run_dir": str(run_dir), "error": "objective missing", OBJECTIVE_FAILED: True},
+        )
+    )
+    study.add_trial(optuna.create_trial(state=TrialState.FAIL, params={"lora": "r4"}, distributions={"lora": lora}))
+    assert next_step(study, n_trials=2) == "done"  # both FAILs count
+    recover_objective_failures(study, "metrics.eval_loss")
+    recover_objective_failures(study, "metrics.eval_loss")  # a second command adds nothing
+    trials = study.get_trials()
+    assert len(trials) == 3 and trials[2].state == TrialState.COMPLETE and trials[2].value == 1.25
+    assert trials[2].params == {"lora": "r8"} and trials[2].user_attrs["recovered_from"] == 0
+    assert next_step(study, n_trials=2) == "done"  # the recovered trial replaces trial 0: still 2 counted
+    assert next_step(study, n_trials=3) == "run"
+    assert study.best_trial.number == 2
 
 
 # -- a real study on the tiny model --------------------------------------------------------------
@@ -178,3 +247,33 @@ def test_planted_failure_is_recorded_with_its_error_and_a_slow_trial_is_pruned(k
     assert json.loads((sweep / "trial_2" / "results.json").read_text())["status"] == "pruned"
     best = study.best_trial
     assert json.loads((Path(best.user_attrs["run_dir"]) / "results.json").read_text())["metrics"]["eval_loss"] == best.value
+
+
+def test_heartbeat_comes_from_a_child_process_that_stops_with_its_trial(tmp_path):
+    """No heartbeat thread in the worker (its getenv raced the trial's setenv: SIGSEGV); a child beats instead."""
+    import threading
+
+    from optuna.storages._rdb.models import TrialHeartbeatModel
+
+    from sft_ablate.launch.heartbeat import heartbeat_process
+
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1)
+    with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize"
+        warnings.simplefilter("ignore")
+        trial = optuna.create_study(storage=storage).ask()
+
+    def last_beat():
+        with storage.scoped_session() as session:
+            return session.query(TrialHeartbeatModel.heartbeat).filter_by(trial_id=trial._trial_id).scalar()
+
+    threads_before = threading.active_count()
+    beats_here = []
+    with heartbeat_process(url, trial._trial_id, 1, {}, beat_here=lambda: beats_here.append(time.time())):
+        assert beats_here, "the worker beats until the child's first beat"
+        first = last_beat()
+        wait_for(lambda: last_beat() > first, 30, "a second heartbeat")
+        assert threading.active_count() == threads_before
+    stopped = last_beat()
+    time.sleep(2.5)
+    assert last_beat() == stopped  # the child stopped when the trial ended

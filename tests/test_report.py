@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -140,8 +141,40 @@ def test_unknown_baseline_and_empty_dir_are_clear_errors(tmp_path):
     with pytest.raises(ReportError, match="no run under"):
         build_report(tmp_path)
     mix_ratio_runs(tmp_path)
-    with pytest.raises(ReportError, match=r"--baseline mix=40_60: no such level \(levels: 30_70, 50_50, 70_30\)"):
+    with pytest.raises(
+        ReportError, match=r"--baseline mix=40_60: no such level in these runs \(levels of mix: 30_70, 50_50, 70_30\)"
+    ):
         build_report(tmp_path, baselines={"mix": "40_60"})
+    # a factor these runs do not vary, or do not have: an error too, never silently ignored
+    with pytest.raises(ReportError, match=r"--baseline lora=r4: no such level in these runs \(levels of lora: none\)"):
+        build_report(tmp_path, baselines={"lora": "r4"})
+    with pytest.raises(ReportError, match=r"--baseline rank=4: no factor 'rank' in these runs \(factors: mix, "):
+        build_report(tmp_path, baselines={"rank": "4"})
+    assert not (tmp_path / "report").exists()  # nothing half-written
+
+
+def test_win_rate_cis_stay_within_0_and_1_and_tracking_failures_are_listed(tmp_path):
+    for mix in ("30_70", "70_30"):
+        for seed, rate in enumerate((0.05, 0.95, 0.1) if mix == "30_70" else (0.9, 1.0, 0.95)):
+            run = write_run(
+                tmp_path,
+                f"{mix}_s{seed}",
+                mix=mix,
+                seed=seed,
+                eval_loss=2.5,
+                elo={"rating": 1000.0 + seed, "win_rate_vs_base": rate},
+            )
+    results = json.loads((run / "results.json").read_text())
+    results["tracking"] = {"status": "failed", "error": "W&B table: TypeError: Data row contained incompatible types\nmore"}
+    (run / "results.json").write_text(json.dumps(results))
+    report = build_report(tmp_path)
+    table = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_by_mix.csv").set_index("mix")
+    assert table["elo/win_rate_vs_base_ci_low"].min() == 0.0 and table["elo/win_rate_vs_base_ci_high"].max() == 1.0
+    markdown = report.markdown.read_text()
+    assert "0.3667 [0.0000, 1.0000]" in markdown  # mean [clipped CI], not 0.3667 ± 1.2
+    failures = pd.read_csv(report.out_dir / "tables" / "tracking_failures.csv")
+    assert list(failures["run"]) == ["70_30_s2"] and list(failures["tracking"]) == ["failed"]
+    assert "W&B tracking failed in 1 runs" in markdown
 
 
 @pytest.mark.slow  # a fresh interpreter importing pandas, scipy and matplotlib

@@ -68,3 +68,10 @@ def test_two_processes_train_one_run_with_ddp(tmp_path, cache_dir):
     assert log.count("sft_ablate.data.prepare][INFO] - data:") == 2  # both processes ran the recipe
     results = json.loads((run_dir / "results.json").read_text())
     assert results["status"] == "complete" and results["train"]["steps"] == 2
+
+
+def test_slurm_cpu_launcher_config_composes():
+    cfg = compose_sweep("mix_ratio", ["hydra/launcher=slurm_cpu", "hydra.launcher.partition=cpu"])
+    assert cfg.hydra.launcher._target_.endswith("SlurmLauncher")
+    assert cfg.hydra.launcher.gpus_per_node == 0 and cfg.hydra.launcher.partition == "cpu"
+    assert cfg.hydra.launcher.max_num_timeout == 2 and cfg.hydra.launcher.signal_delay_s == 120

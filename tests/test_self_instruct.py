@@ -63,6 +63,11 @@ def test_instruction_filters_name_the_reason():
     assert drop_reason("Open the attached spreadsheet file and sum column B.", cfg) == "unanswerable"
     assert drop_reason("Go to the bakery and describe the smell.", cfg) == "unanswerable"
     assert drop_reason("**Answer: write something nice here", cfg) == "not_a_task"
+    # template slots the generator copied instead of filling
+    assert drop_reason("Rewrite the following sentence using [input", cfg) == "placeholder"
+    assert drop_reason("Write a short blog post with tags: [tags]", cfg) == "placeholder"
+    assert drop_reason("Translate {sentence} into French, please.", cfg) == "placeholder"
+    assert drop_reason("Sort the list [3, 1, 2] in ascending order.", cfg) is None  # a list is not a slot
     assert drop_reason("Write a haiku about autumn leaves falling.", cfg) is None
     assert drop_reason("Explain what a mapping in Python is, with an example.", cfg) is None  # `map` is a whole word
 

@@ -110,11 +110,47 @@ def test_rows_are_chatml_with_provenance_and_an_identical_rerun_makes_zero_reque
     r1, r2 = results(tmp_path / "one"), results(tmp_path / "two")
     assert r1["status"] == r2["status"] == "complete"
     counts = r1["synth"]["counts"]
+    assert_every_candidate_is_accounted_for(counts, len(rows))
+    for r in rejected:  # each judged rejection carries the judge's whole verdict
+        if r["reason"] in ("below_min_score", "not_top_k"):
+            assert (
+                r["judge_output"].startswith("{")
+                and r["judge_reason"]
+                and set(r["scores"]) == {"helpfulness", "factuality", "format"}
+            )
     assert counts["candidates"] == 4 * counts["tasks_kept"]  # 2 generators x 2 samplings
     assert r1["synth"]["acceptance_rate"] == round(counts["accepted"] / counts["candidates"], 4)
     calls = sum(stats["calls"] for role, stats in r1["synth"]["backends"].items() if not role.startswith("model"))
     assert calls == requests
     assert all(stats["calls"] == 0 for role, stats in r2["synth"]["backends"].items() if not role.startswith("model"))
+
+
+def assert_every_candidate_is_accounted_for(counts: dict, rows: int) -> None:
+    rejected = {k.removeprefix("candidate_rejected_"): n for k, n in counts.items() if k.startswith("candidate_rejected_")}
+    before_judge = rejected.get("empty_answer", 0) + rejected.get("truncated", 0)
+    assert counts["candidates"] == counts.get("judged", 0) + before_judge
+    assert counts.get("judged", 0) == counts["accepted"] + sum(rejected.values()) - before_judge
+    assert counts["accepted"] == rows + counts.get("over_target", 0)
+
+
+def test_too_few_rows_is_an_error_that_says_why_and_keeps_the_rows(tmp_path):
+    def copying_judge(body: dict) -> str:  # what SmolLM2-135M often does: the prompt's worked example, verbatim
+        if body["messages"][-1]["content"].startswith("Score the answer"):
+            return '{"helpfulness": 5, "factuality": 5, "format": 5, "reason": "Correct and direct."}'
+        return scripted_model(body)
+
+    with ChatServer(copying_judge) as server:
+        proc = run_synth(http_args(server, tmp_path / "run", "synth.max_rounds=1"), tmp_path, tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    output = proc.stdout + proc.stderr
+    assert "synth made 0 of 6 rows (synth.target_rows) in 1 rounds" in output
+    assert "judge_copied_example" in output and "synth.max_rounds" in output and "Traceback" not in output
+    r = results(tmp_path / "run")
+    assert r["status"] == "incomplete" and r["error"].startswith("synth made 0 of 6 rows")
+    assert_every_candidate_is_accounted_for(r["synth"]["counts"], 0)
+    assert (tmp_path / "run" / "synthetic.jsonl").exists()
+    rejected = rows_of(tmp_path / "run" / "rejected.jsonl")
+    assert rejected and all(r["judge_output"] for r in rejected if r["stage"] == "candidate")
 
 
 def test_a_server_that_goes_away_mid_run_ends_with_a_clear_error_and_keeps_what_finished(tmp_path):
@@ -277,11 +313,15 @@ def test_bad_config_fails_before_anything_runs(tmp_path):
 
 @pytest.mark.slow
 def test_local_tiny_model_runs_every_stage_and_a_rerun_generates_nothing(tmp_path, cache_dir):
+    # The tiny model never stops on its own: every answer runs to max_new_tokens and is rejected as truncated,
+    # so the job ends incomplete (exit 2) and says so.
     first = run_synth(["synth=tiny", f"hydra.run.dir={tmp_path / 'one'}"], tmp_path, cache_dir)
-    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.returncode == 2 and "synth made 0 of 4 rows" in first.stderr, first.stderr[-3000:]
     second = run_synth(["synth=tiny", f"hydra.run.dir={tmp_path / 'two'}"], tmp_path, cache_dir)
-    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.returncode == 2, second.stderr[-3000:]
     one, two = results(tmp_path / "one")["synth"], results(tmp_path / "two")["synth"]
+    assert one["counts"]["candidate_rejected_truncated"] == one["counts"]["candidates"] > 0
+    assert_every_candidate_is_accounted_for(one["counts"], 0)
     assert one["counts"]["instruction_prompts"] == 8 and one["counts"]["tasks_parsed"] > 0
     assert one["backends"]["model tiny (local)"]["requests"] > 0
     assert two["backends"]["model tiny (local)"] == {"calls": 0, "requests": 0, "retries": 0}

@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import pickle
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sft_ablate.config import Config, DiversityConfig, SourceConfig
 from sft_ablate.data import diversity
 from sft_ablate.data.embeddings import embed_texts
 from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
-from sft_ablate.data.mixture import MixturePlan, hold_out, plan_mixture, source_rng
+from sft_ablate.data.mixture import MixturePlan, draw_indices, hold_out, plan_mixture, source_rng
 from sft_ablate.data.quality import apply_filters
 from sft_ablate.data.sources import BadRow, Example, LoadedSource, load_source
 from sft_ablate.errors import DataError
@@ -37,7 +38,7 @@ class PreparedData:
     dropped: list[BadRow]
     report: dict[str, Any] = field(default_factory=dict)  # goes to results.json under "data"
     train_pools: dict[str, list[Example]] = field(default_factory=dict)  # per source, after the hold-out
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # embeddings of train_pools' rows
+    picks: dict[str, Pick] = field(default_factory=dict)  # per source: the embedded pool sample and the drawn rows
     drawn: dict[str, list[int]] = field(default_factory=dict)  # indices into train_pools that make the train set
     heldout: dict[str, list[Example]] = field(default_factory=dict)  # external eval sets (eval.heldout_sets), by name
 
@@ -111,18 +112,23 @@ def _prepare_data(config: Config) -> PreparedData:
         eval_rows += [source.examples[i] for i in eval_idx]
 
     cache_dir = Path(config.paths.cache_dir).expanduser()
-    vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
     weights = config.mix.weights
-    available = {name: len(train_pools[name]) for name in weights}
+    picks: dict[str, Pick] = {}
+    embed_start = time.perf_counter()
     if data.budget_unit == "tokens":
+        # A token budget draws an open-ended number of rows in the level's order: it embeds the whole pool.
+        vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
         plan, drawn = plan_token_mixture(data.budget, weights, train_pools, vectors, config)
+        for name, rows in train_pools.items():
+            taken = drawn.get(name, [])
+            picks[name] = Pick(list(range(len(rows))), vectors[name], taken, vectors[name][taken], len(rows))
     else:
-        plan = plan_mixture(data.budget, weights, available, data.on_short_source)
-        # The budget split comes first; the diversity level then picks which rows fill each source's share.
-        drawn = {
-            name: diversity.select(vectors[name], n, config.diversity, source_rng(config.seed, name))
-            for name, n in plan.counts.items()
-        }
+        plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
+        for name, rows in train_pools.items():
+            # The budget split comes first; the diversity level then picks which rows fill each source's share.
+            picks[name] = pick_rows(rows, plan.counts.get(name, 0), config.diversity, config.seed, name, cache_dir)
+        drawn = {name: picks[name].drawn for name in plan.counts}
+    embed_seconds = time.perf_counter() - embed_start
     train: list[Example] = [train_pools[name][i] for name in drawn for i in drawn[name]]
     # Interleave sources in a seeded order, so no stage sees them as contiguous blocks.
     order = source_rng(config.seed, "interleave").permutation(len(train))
@@ -160,7 +166,7 @@ def _prepare_data(config: Config) -> PreparedData:
         "eval_hash": examples_hash(eval_rows),
         "length": length_summary(train),
         "quality": {"filters": list(config.quality.filters), "eval_prompts": quality.eval_prompts},
-        "diversity": diversity_report(train_pools, vectors, drawn, config.diversity, cache_dir),
+        "diversity": diversity_report(train_pools, picks, config.diversity, cache_dir) | {"seconds": round(embed_seconds, 2)},
     }
     log.info(
         "data: %d train rows (%s), %d held-out rows, diversity=%s (mean cosine distance %.3f)",
@@ -177,10 +183,48 @@ def _prepare_data(config: Config) -> PreparedData:
         dropped=dropped,
         report=report,
         train_pools=train_pools,
-        vectors=vectors,
+        picks=picks,
         drawn=drawn,
         heldout=heldout,
     )
+
+
+@dataclass
+class Pick:
+    """One source's rows for a run: the embedded pool sample, and the rows drawn into the train set."""
+
+    sample: list[int]  # indices into the source's train pool that were embedded (all of them when it is small)
+    vectors: np.ndarray  # embeddings of the sample rows, in that order
+    drawn: list[int]  # indices into the train pool that make this source's share of the train set
+    drawn_vectors: np.ndarray  # embeddings of the drawn rows, in that order
+    embedded: int  # rows embedded for this pick: the sample, plus drawn rows outside it
+
+
+def pool_sample(pool_size: int, share: int, config: DiversityConfig, source: str) -> list[int]:
+    """The rows of a pool that get embedded: a seeded sample that depends on neither the run's seed nor its mix,
+    so every run of a study embeds the same rows (cached once). At least 4x the share, so a selection has room."""
+    if config.pool_sample is None or pool_size <= max(config.pool_sample, 4 * share):
+        return list(range(pool_size))
+    size = max(config.pool_sample, 4 * share)
+    return sorted(int(i) for i in source_rng(0, f"pool-sample/{source}").choice(pool_size, size, replace=False))
+
+
+def pick_rows(rows: list[Example], n: int, config: DiversityConfig, seed: int, source: str, cache_dir: Path) -> Pick:
+    """Embed only what the selection and the measures need: the pool sample, and (for a uniform draw from a pool
+    larger than its sample) the drawn rows. A uniform draw reads the whole pool, as it costs nothing."""
+    sample = pool_sample(len(rows), n, config, source)
+    vectors = embed_rows([rows[i] for i in sample], config, cache_dir)
+    rng = source_rng(seed, source)
+    if n == 0:
+        return Pick(sample, vectors, [], vectors[:0], len(sample))
+    if config.method == "random":
+        drawn = draw_indices(len(rows), n, rng)
+        position = {row: at for at, row in enumerate(sample)}
+        if all(i in position for i in drawn):
+            return Pick(sample, vectors, drawn, vectors[[position[i] for i in drawn]], len(sample))
+        return Pick(sample, vectors, drawn, embed_rows([rows[i] for i in drawn], config, cache_dir), len(sample) + n)
+    chosen = diversity.select(vectors, n, config, rng)
+    return Pick(sample, vectors, [sample[i] for i in chosen], vectors[chosen], len(sample))
 
 
 def plan_token_mixture(
@@ -232,24 +276,23 @@ def embed_rows(rows: list[Example], config: DiversityConfig, cache_dir: Path) ->
 
 
 def diversity_report(
-    pools: dict[str, list[Example]],
-    vectors: dict[str, np.ndarray],
-    drawn: dict[str, list[int]],
-    config: DiversityConfig,
-    cache_dir: Path | None = None,
+    pools: dict[str, list[Example]], picks: dict[str, Pick], config: DiversityConfig, cache_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Measures of the train set, of each source's share and of the whole pool, on one cluster map of the pool."""
-    pool_rows = [e for rows in pools.values() for e in rows]
-    pool_vectors = np.concatenate([vectors[name] for name in pools])
+    """Measures of the train set, of each source's share and of the pool (its embedded sample), on one cluster map
+    of that sample."""
+    pool_rows = [pools[name][i] for name in pools for i in picks[name].sample]
+    pool_vectors = np.concatenate([picks[name].vectors for name in pools])
     clusters = diversity.fit_clusters(pool_vectors, config.measure_clusters, cache_dir)
 
     def measured(rows: list[Example], vecs: np.ndarray) -> dict[str, Any]:
         tasks = [e.meta["task"] for e in rows] if rows and all(isinstance(e.meta.get("task"), str) for e in rows) else None
         return diversity.measure([e.messages for e in rows], vecs, clusters, tasks)
 
-    per_source = {name: measured([pools[name][i] for i in idx], vectors[name][idx]) for name, idx in drawn.items() if idx}
-    train_rows = [pools[name][i] for name, idx in drawn.items() for i in idx]
-    train_vectors = np.concatenate([vectors[name][idx] for name, idx in drawn.items() if idx])
+    drawn = {name: pick for name, pick in picks.items() if pick.drawn}
+    per_source = {name: measured([pools[name][i] for i in p.drawn], p.drawn_vectors) for name, p in drawn.items()}
+    train_rows = [pools[name][i] for name, p in drawn.items() for i in p.drawn]
+    train_vectors = np.concatenate([p.drawn_vectors for p in drawn.values()])
+    pool_total = sum(len(rows) for rows in pools.values())
     return {
         "level": config.name,
         "method": config.method,
@@ -259,6 +302,10 @@ def diversity_report(
         "train": measured(train_rows, train_vectors),
         "sources": per_source,
         "pool": measured(pool_rows, pool_vectors),
+        # The pool's measures are on its embedded sample when a source is larger than diversity.pool_sample.
+        "pool_rows_total": pool_total,
+        "pool_sampled": len(pool_rows) < pool_total,
+        "embedded_rows": len(pool_rows) + sum(p.embedded - len(p.sample) for p in picks.values()),
     }
 
 

@@ -13,10 +13,8 @@ from typing import Any
 import numpy as np
 
 from sft_ablate.config import Config, SourceConfig
-from sft_ablate.data.diversity import select
 from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
-from sft_ablate.data.mixture import source_rng
-from sft_ablate.data.prepare import PreparedData, diversity_report, embed_rows, length_summary
+from sft_ablate.data.prepare import Pick, PreparedData, diversity_report, embed_rows, length_summary, pick_rows, pool_sample
 from sft_ablate.data.quality import apply_filters
 from sft_ablate.data.sources import Example, load_source
 from sft_ablate.record.tracking import Tracker
@@ -52,7 +50,7 @@ def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [
             name,
-            s.get("kind", ""),
+            s.get("kind"),
             s["rows_read"],
             s["rows_invalid"],
             sum(s["removed"].values()),
@@ -60,8 +58,8 @@ def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             s["rows_kept"],
             s.get("eval_rows", 0),
             s["rows"],
-            s.get("tokens", ""),
-            s.get("trainable_tokens", ""),
+            s.get("tokens"),
+            s.get("trainable_tokens"),
         ]
         for name, s in data["sources"].items()
     ]
@@ -86,7 +84,8 @@ def diversity_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [
             name,
-            *(m.get(key, "") for key, _ in DIVERSITY_COLUMNS),
+            # None, never "": W&B types a table column by its first value, so "" then a number fails the table.
+            *(m.get(key) for key, _ in DIVERSITY_COLUMNS),
             ", ".join(f"{w} {c}" for w, c in list(m["top_leading_words"].items())[:5]),
         ]
         for name, m in sets.items()
@@ -137,7 +136,7 @@ def print_report(data: dict[str, Any], title: str) -> None:
         for i, column in enumerate(columns):
             table.add_column(column, justify="left" if i == 0 else "right")
         for row in rows:
-            table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+            table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
         console.print(table)
     div = data["diversity"]
     console.print(
@@ -169,19 +168,21 @@ def plot(prepared: PreparedData, path: Path, title: str) -> None:
             ax.hist(values, bins=bins, alpha=0.55, color=colors[name], label=name)
         ax.set(title=f"{side} length of the selected rows", xlabel="tokens (words and punctuation)", ylabel="rows")
         ax.legend()
-    names = [n for n in prepared.train_pools if len(prepared.vectors[n])]
-    everything = np.concatenate([prepared.vectors[n] for n in names])
-    projected = (
-        PCA(n_components=2, random_state=0).fit_transform(everything) if len(everything) > 2 else np.zeros((len(everything), 2))
-    )
-    ax, start = axes[2], 0
-    for name in names:
-        points = projected[start : start + len(prepared.vectors[name])]
-        start += len(points)
+    picks = {n: p for n, p in prepared.picks.items() if len(p.vectors)}
+    everything = np.concatenate([p.vectors for p in picks.values()])
+    pca = PCA(n_components=2, random_state=0).fit(everything) if len(everything) > 2 else None
+
+    def project(vectors: np.ndarray) -> np.ndarray:
+        return pca.transform(vectors) if pca is not None and len(vectors) else np.zeros((len(vectors), 2))
+
+    ax = axes[2]
+    for name, pick in picks.items():
+        points = project(pick.vectors)
         ax.scatter(points[:, 0], points[:, 1], s=8, color=colors[name], alpha=0.15)
-        chosen = sorted(set(prepared.drawn.get(name, [])))
-        ax.scatter(points[chosen, 0], points[chosen, 1], s=16, color=colors[name], label=f"{name}: selected")
-    ax.set(title="embeddings, PCA (faint: pool, solid: selected)", xlabel="PC 1", ylabel="PC 2")
+        chosen = project(pick.drawn_vectors)
+        ax.scatter(chosen[:, 0], chosen[:, 1], s=16, color=colors[name], label=f"{name}: selected")
+    sampled = " (a sample of the pool)" if prepared.report["diversity"].get("pool_sampled") else ""
+    ax.set(title=f"embeddings, PCA (faint: pool{sampled}, solid: selected)", xlabel="PC 1", ylabel="PC 2")
     ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
@@ -208,10 +209,13 @@ def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
     quality = apply_filters({name: loaded.examples}, config.quality)
     rows = quality.kept[name]
     cache_dir = Path(config.paths.cache_dir).expanduser()
-    vectors = {name: embed_rows(rows, config.diversity, cache_dir)}
-    n = min(config.data.budget, len(rows)) if select_rows else len(rows)
-    drawn = {name: select(vectors[name], n, config.diversity, source_rng(config.seed, name)) if select_rows else list(range(n))}
-    chosen = [rows[i] for i in drawn[name]]
+    if select_rows:
+        pick = pick_rows(rows, min(config.data.budget, len(rows)), config.diversity, config.seed, name, cache_dir)
+    else:  # the whole file is "drawn": measured on the pool sample, as a pool is
+        sample = pool_sample(len(rows), 0, config.diversity, name)
+        vectors = embed_rows([rows[i] for i in sample], config.diversity, cache_dir)
+        pick = Pick(sample, vectors, sample, vectors, len(sample))
+    chosen = [rows[i] for i in pick.drawn]
     report = {
         "sources": {
             name: {
@@ -230,7 +234,7 @@ def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
         },
         "length": length_summary(chosen),
         "quality": {"filters": list(config.quality.filters), "eval_prompts": quality.eval_prompts},
-        "diversity": diversity_report({name: rows}, vectors, drawn, config.diversity, cache_dir),
+        "diversity": diversity_report({name: rows}, {name: pick}, config.diversity, cache_dir),
     }
     if not select_rows:
         report["diversity"]["level"] = "(whole file)"
@@ -241,6 +245,6 @@ def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
         dropped=loaded.bad_rows + quality.dropped,
         report=report,
         train_pools={name: rows},
-        vectors=vectors,
-        drawn=drawn,
+        picks={name: pick},
+        drawn={name: pick.drawn},
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,10 +73,23 @@ def tokenize_examples(
             desc=f"Tokenizing {split} rows",
             new_fingerprint=key,  # skip hashing the tokenizer object: the key already covers it
         )
-        with building(cached) as scratch:
+        with building(cached) as scratch, _quiet_datasets():
             tokenized.save_to_disk(str(scratch))
-    tokenized = datasets.load_from_disk(str(cached))
+    with _quiet_datasets():
+        tokenized = datasets.load_from_disk(str(cached))
     return _summarize(tokenized, split)
+
+
+@contextmanager
+def _quiet_datasets() -> Iterator[None]:
+    """No "Saving the dataset" / "Loading dataset" bars around our own progress: they say nothing to a user."""
+    was_enabled = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            datasets.enable_progress_bars()
 
 
 def _tokenize_row(row: dict, tokenizer: PreTrainedTokenizerBase, max_length: int) -> dict:

@@ -130,6 +130,17 @@ class LocalBackend:
                     on_result(i, logprobs)
         return out
 
+    def hit_length_limit(self, texts: list[str], sampling: Sampling) -> list[bool]:
+        """Whether each answer ran to max_new_tokens instead of stopping on its own (end of turn).
+
+        Counted by re-tokenizing the answer: an answer that stopped on its own has at most max_new_tokens - 1
+        tokens before the end-of-turn token, so one of max_new_tokens - 1 or more is taken as cut off (an answer
+        that stopped exactly there is rejected too: the safe side)."""
+        if self.tokenizer is None:
+            self.model, self.tokenizer = self._load()
+        limit = sampling.max_new_tokens - 1
+        return [len(self.tokenizer(text, add_special_tokens=False)["input_ids"]) >= limit for text in texts]
+
 
 def local_model_config(name_or_dir: str) -> ModelConfig:
     """A conf/model option by name (tiny, smollm2_135m), or a local model directory."""
@@ -372,6 +383,13 @@ class CachedBackend:
         if todo:
             self.backend.generate(todo, sampling, store)
         return [outputs[key] for key in keys]
+
+    def hit_length_limit(self, texts: list[str], sampling: Sampling) -> list[bool | None]:
+        """Whether each answer was cut off by max_new_tokens; None where the backend cannot tell (HTTP: its
+        finish_reason is not kept in the cache yet)."""
+        if isinstance(self.backend, LocalBackend):
+            return self.backend.hit_length_limit(texts, sampling)
+        return [None] * len(texts)
 
 
 def make_backend(

@@ -11,9 +11,12 @@ Our own, small, on Optuna 5: hydra-optuna-sweeper pins optuna<3. What it does:
 - A trial that raises is recorded as FAIL, with its error in the trial's user attrs, and the study goes
   on. A trial whose worker was killed stops sending heartbeats; after `grace_period` seconds the
   next worker marks it failed and retries it with the same parameters in the same run dir, so
-  training resumes from that run's last checkpoint.
+  training resumes from that run's last checkpoint. The heartbeats come from a child process, not
+  Optuna's thread (heartbeat.py: a thread raced the trial's environment changes and crashed a worker).
 - The objective is a path into each run's results.json (`metrics.eval_loss`,
-  `metrics.benchmarks.<task>.<metric>`, `metrics.elo.rating`).
+  `metrics.benchmarks.<task>.<metric>`, `metrics.elo.rating`), checked with the direction against the
+  results schema before the first trial. A trial whose run completed but whose objective could not be read
+  is recovered from its results.json by the next command (recover_objective_failures).
 
 The search space is Hydra's sweep syntax under `hydra.sweeper.params` (or on the command line):
 `choice(a, b)` -> categorical, `interval(lo, hi)` -> float (`tag(log, interval(...))` on a log
@@ -30,6 +33,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +43,14 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, read_write
 
 from sft_ablate.errors import ConfigError, SftAblateError
 from sft_ablate.io import write_json_atomic
+from sft_ablate.launch.heartbeat import heartbeat_process
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.paths import STUDY_FILE
-from sft_ablate.record.results import read_results
+from sft_ablate.record.results import BY_SOURCE_METRICS, ELO_METRICS, HELDOUT_METRICS, RUN_METRICS, read_results
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +126,14 @@ class OptunaSweeper(Sweeper):
             hydra_context=hydra_context, task_function=task_function, config=config
         )
         self.sweep_dir = Path(str(config.hydra.sweep.dir)).resolve()
+        hide_storage_password(config)  # before multirun.yaml and each job's .hydra/hydra.yaml are written from it
 
     def sweep(self, arguments: list[str]) -> Any:
         import optuna
 
         fresh = not self.sweep_dir.exists()
         try:  # a bad search space or storage is the user's to fix: its message, exit 2, and no half-made sweep dir
+            check_objective(self.objective, self.direction, self.config)  # before a trial trains for nothing
             space, fixed = self.search_space(arguments)
             self.check_space(space, fixed)
             self.sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -158,25 +165,54 @@ class OptunaSweeper(Sweeper):
             self.n_trials,
             len(study.trials),
         )
-        settle_environment(self.config)
+        recover_objective_failures(study, self.objective)
         while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)  # a dead worker's trial -> FAIL, and queued again
             step = next_step(study, self.n_trials)
             if step == "done":
                 break
             if step == "wait":  # other workers' trials are running; a dead worker's goes stale, then is retried
                 log.info("waiting for running trials of other workers (a dead one's is retried after %d s)", self.grace_period)
                 time.sleep(min(self.heartbeat_interval, 10))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    optuna.storages.fail_stale_trials(study)
                 continue
             # Reseed per trial, from the trial count: one worker is reproducible, two workers differ.
             study.sampler = self.make_sampler(offset=len(study.get_trials(deepcopy=False)))
-            study.optimize(lambda trial: self.run_trial(study, trial, space, fixed), n_trials=1, catch=(Exception,))
+            self.ask_run_tell(study, space, fixed)
             if self.objective_missing is not None:
                 raise self.objective_missing
         self.log_summary(study)
         return study
+
+    def ask_run_tell(self, study: Any, space: dict[str, Any], fixed: list[str]) -> None:
+        """One trial, its heartbeat beating from a child process (heartbeat.py says why not a thread).
+
+        What study.optimize(n_trials=1, catch=Exception) did, less its heartbeat thread: a pruned trial is
+        told PRUNED, one that raised FAIL (and the study goes on), Ctrl-C FAIL and stops the worker.
+        """
+        import optuna
+        from optuna.trial import TrialState
+
+        with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize": we beat below
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()  # a queued retry of a dead worker's trial comes first
+        beat_here = partial(self.rdb_storage.record_heartbeat, trial._trial_id)  # until the child's first beat
+        try:
+            with heartbeat_process(self.storage(), trial._trial_id, self.heartbeat_interval, self.engine_kwargs, beat_here):
+                value = self.run_trial(study, trial, space, fixed)
+        except optuna.TrialPruned as err:
+            _tell(study, trial, state=TrialState.PRUNED)
+            log.info("Trial %d pruned. %s", trial.number, err)
+        except KeyboardInterrupt:
+            _tell(study, trial, state=TrialState.FAIL)
+            raise
+        except Exception as err:
+            _tell(study, trial, state=TrialState.FAIL)
+            log.warning("Trial %d failed with parameters %s: %s: %s", trial.number, trial.params, type(err).__name__, err)
+        else:
+            _tell(study, trial, value)
+            log.info("Trial %d finished with %s = %.6g and parameters %s", trial.number, self.objective, value, trial.params)
 
     # -- the search space ------------------------------------------------------------------------
     def search_space(self, arguments: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -282,6 +318,7 @@ class OptunaSweeper(Sweeper):
             return objective_value(results or {}, self.objective)
         except ObjectiveMissing as err:
             trial.set_user_attr("error", str(err))
+            trial.set_user_attr(OBJECTIVE_FAILED, True)  # the run is fine: a later command with a fixed objective recovers it
             self.objective_missing = err
             raise
 
@@ -295,14 +332,14 @@ class OptunaSweeper(Sweeper):
 
         url = self.storage()
         # SQLite: wait for a lock held by another worker instead of failing at once.
-        engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+        self.engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
         for attempt in range(3):  # two workers starting together can race to create the tables
             try:
                 with warnings.catch_warnings():  # heartbeats and retries are marked experimental
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                     storage = optuna.storages.RDBStorage(
                         url,
-                        engine_kwargs=engine_kwargs,
+                        engine_kwargs=self.engine_kwargs,
                         heartbeat_interval=self.heartbeat_interval,
                         grace_period=self.grace_period,
                         heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(self.max_retry),
@@ -315,6 +352,7 @@ class OptunaSweeper(Sweeper):
                     pruner=self.make_pruner(),
                     load_if_exists=True,
                 )
+                self.rdb_storage = storage
                 break
             except OperationalError as err:
                 if attempt == 2:
@@ -376,22 +414,113 @@ class OptunaSweeper(Sweeper):
         )
 
 
-def settle_environment(config: DictConfig) -> None:
-    """Make, before any trial, the environment changes a trial's libraries would make in it.
+def _tell(study, trial, value: float | None = None, state=None) -> None:
+    """study.tell, unless another worker already failed the trial: its heartbeat looked stale to that worker
+    (a machine too busy for grace_period), and it is queued again, so this worker's outcome has no place."""
+    import optuna
 
-    torch, scikit-learn/joblib and W&B's service add environment variables when first imported or
-    started. Adding one can move libc's environ array while Optuna's heartbeat thread is inside
-    SQLite (GIL released) reading the environment: a race that killed a worker with SIGSEGV in a
-    two-worker study. Done here, before study.optimize starts that thread, it cannot race.
+    try:
+        study.tell(trial, value, state=state)
+    except (ValueError, optuna.exceptions.UpdateFinishedTrialError) as err:
+        state_now = study._storage.get_trial(trial._trial_id).state
+        if state_now.is_finished():
+            log.warning("Trial %d was already %s by another worker (%s); it is retried", trial.number, state_now.name, err)
+        else:
+            raise
+
+
+def hide_storage_password(config: DictConfig) -> None:
+    """Mask the storage password in the Hydra config, which Hydra writes into the sweep dir (multirun.yaml, each
+    job's .hydra/hydra.yaml). The sweeper has its own copy of the URL; no job needs it."""
+    storage = config.hydra.sweeper.get("storage")
+    if not storage or _masked(storage) == storage:
+        return
+    with read_write(config.hydra.sweeper), read_write(config.hydra.overrides):  # Hydra made each node read-only
+        config.hydra.sweeper.storage = _masked(storage)
+        config.hydra.overrides.hydra = [
+            f"{line.split('=', 1)[0]}={_masked(line.split('=', 1)[1])}"
+            if line.split("=", 1)[0].endswith("sweeper.storage")
+            else line
+            for line in config.hydra.overrides.hydra
+        ]
+
+
+def check_objective(objective: str, direction: str, config: DictConfig) -> None:
+    """The objective must name a metric a run of this config records, optimized the way it improves.
+
+    Checked against the results schema (record/results.py) before the first trial: a typo such as
+    `metrics.eval_los` would otherwise be found only after a whole trial had trained.
     """
-    import sklearn.cluster  # noqa: F401  (joblib sets KMP_* on import)
+    parts = objective.split(".")
+    benchmarks = list(config.eval.benchmarks)
+    arena = bool(config.arena.enabled)
+    sources = list(config.data.sources)
+    heldout = list(config.eval.heldout_sets)
+    known = [f"metrics.{m}" for m in RUN_METRICS]
+    known += [f"metrics.{m}.<{'|'.join(sources)}>" for m in BY_SOURCE_METRICS]
+    known += [f"metrics.heldout.<{'|'.join(heldout)}>.{k}" for k in HELDOUT_METRICS] if heldout else []
+    known += [f"metrics.benchmarks.{task}.<metric>" for task in benchmarks]
+    known += [f"metrics.elo.{key}" for key in ELO_METRICS] if arena else []
+    higher_is_better: bool | None = None
+    if len(parts) == 2 and parts[0] == "metrics" and parts[1] in RUN_METRICS:
+        higher_is_better = RUN_METRICS[parts[1]]
+    elif len(parts) == 3 and parts[0] == "metrics" and parts[1] in BY_SOURCE_METRICS and parts[2] in sources:
+        higher_is_better = BY_SOURCE_METRICS[parts[1]]
+    elif len(parts) == 4 and parts[:2] == ["metrics", "heldout"] and parts[2] in heldout and parts[3] in HELDOUT_METRICS:
+        higher_is_better = HELDOUT_METRICS[parts[3]]
+    elif len(parts) == 3 and parts[:2] == ["metrics", "elo"] and parts[2] in ELO_METRICS and arena:
+        higher_is_better = ELO_METRICS[parts[2]]
+    elif len(parts) == 4 and parts[:2] == ["metrics", "benchmarks"] and parts[2] in benchmarks and parts[3]:
+        name = parts[3]
+        higher_is_better = None if name.endswith("_stderr") else not any(w in name for w in ("loss", "perplexity", "error"))
+        if name.endswith("_stderr"):
+            raise ConfigError(f"hydra.sweeper.objective={objective}: a standard error is not an objective")
+    else:
+        raise ConfigError(
+            f"hydra.sweeper.objective={objective} is not a metric these runs record; use one of: {', '.join(known)}"
+        )
+    wanted = "maximize" if higher_is_better else "minimize"
+    if direction != wanted:
+        raise ConfigError(
+            f"hydra.sweeper.direction={direction}, but {objective} is better when "
+            f"{'higher' if higher_is_better else 'lower'}: set hydra.sweeper.direction={wanted}"
+        )
 
-    import sft_ablate.run  # noqa: F401  (torch, transformers, TRL: TORCHINDUCTOR_CACHE_DIR)
 
-    if config.tracking.backend == "wandb" and config.tracking.mode != "disabled":
-        import wandb
+OBJECTIVE_FAILED = "objective_failed"  # user attr of a FAIL trial whose run completed but whose objective was not found
+RECOVERED_FROM = "recovered_from"  # user attr of the COMPLETE trial that replaces such a FAIL trial
 
-        wandb.setup()  # starts W&B's service now and sets WANDB_SERVICE
+
+def recover_objective_failures(study, objective: str) -> None:
+    """A trial whose run completed but whose objective was missing (say a typo, since fixed) failed for no fault of
+    its run. Its results.json holds the value, so it is added back as a COMPLETE trial with the same parameters,
+    and the FAIL trial no longer counts toward n_trials (next_step). Retraining it would only cost time."""
+    import optuna
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    recovered = {t.user_attrs.get(RECOVERED_FROM) for t in trials}
+    for trial in trials:
+        if trial.state != TrialState.FAIL or not trial.user_attrs.get(OBJECTIVE_FAILED) or trial.number in recovered:
+            continue
+        run_dir = trial.user_attrs.get("run_dir")
+        results = read_results(Path(run_dir)) if run_dir and Path(run_dir).is_dir() else None
+        if not results or results.get("status") != "complete":
+            continue
+        try:
+            value = objective_value(results, objective)
+        except (ObjectiveMissing, ValueError):
+            continue
+        attrs = {k: v for k, v in trial.user_attrs.items() if k not in ("error", OBJECTIVE_FAILED)}
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=trial.params,
+                distributions=trial.distributions,
+                value=value,
+                user_attrs={**attrs, RECOVERED_FROM: trial.number},
+            )
+        )
+        log.info("trial %d: its run completed; %s = %.6g read from %s/results.json", trial.number, objective, value, run_dir)
 
 
 def next_step(study, n_trials: int) -> str:
@@ -408,6 +537,7 @@ def next_step(study, n_trials: int) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         replaced = {n for t in trials for n in RetryHeartbeatStaleTrialCallback.retry_history(t)}
+    replaced |= {t.user_attrs[RECOVERED_FROM] for t in trials if RECOVERED_FROM in t.user_attrs}
     counted = [t for t in trials if t.number not in replaced]
     if any(t.state == TrialState.WAITING for t in counted) or len(counted) < n_trials:
         return "run"
@@ -477,7 +607,7 @@ def _storage_error(url: str, err: Exception) -> ConfigError:
     return ConfigError(
         f"hydra.sweeper.storage {_masked(url)!r} cannot be opened ({type(err).__name__}: "
         f"{str(err).splitlines()[0]}); give a SQLAlchemy URL such as sqlite:////abs/path/optuna.db "
-        "or postgresql://user@host/db, or leave it null for SQLite in the sweep dir"
+        "or postgresql+psycopg://user@host/db, or leave it null for SQLite in the sweep dir"
     )
 
 

@@ -29,6 +29,24 @@ PACKAGES = (
 )  # fmt: skip
 
 
+# The metrics a complete run records under `metrics`, with whether higher is better: what an Optuna objective
+# (`metrics.<name>`) may name. Benchmarks add metrics.benchmarks.<task>.<metric>; the arena adds metrics.elo.<key>.
+RUN_METRICS = {
+    "eval_loss": False, "eval_perplexity": False, "train_loss": False, "base_eval_loss": False,
+    "base_eval_perplexity": False,
+}  # fmt: skip
+# metrics.<name>.<source> for each data source, and metrics.heldout.<set>.<key> for each eval.heldout_sets entry.
+BY_SOURCE_METRICS = {
+    "eval_loss_by_source": False, "eval_perplexity_by_source": False, "base_eval_loss_by_source": False,
+    "base_eval_perplexity_by_source": False,
+}  # fmt: skip
+HELDOUT_METRICS = {"loss": False, "perplexity": False, "base_loss": False, "base_perplexity": False}
+ELO_METRICS = {
+    "rating": True, "ci_low": True, "ci_high": True, "win_rate_vs_base": True, "win_rate_ci_low": True,
+    "win_rate_ci_high": True,
+}  # fmt: skip
+
+
 class RunRecord:
     """The results dict of one run plus the file it lives in."""
 

@@ -1,8 +1,10 @@
-"""Weights & Biases as a sink. results.json is the record; a W&B failure only ever costs a warning."""
+"""Weights & Biases as a sink. results.json is the record; a W&B failure costs a warning and is recorded there
+(`tracking.status`, `tracking.error`), so a run whose W&B record is partial says so."""
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,16 @@ log = logging.getLogger(__name__)
 class Tracker:
     """Wraps a wandb run. Every call is guarded: after the first failure, tracking stops and training goes on."""
 
-    def __init__(self, run: Any | None) -> None:
+    def __init__(self, run: Any | None, status: str = "off", error: str | None = None) -> None:
         self.run = run
+        # off: not configured; ok: every call went through; failed: a call failed, later calls were skipped;
+        # init_failed: W&B never started.
+        self.status = "ok" if run is not None else status
+        self.error = error
+
+    def state(self) -> dict[str, Any]:
+        """What results.json records under `tracking`."""
+        return {"status": self.status, "error": self.error}
 
     @property
     def active(self) -> bool:
@@ -29,11 +39,13 @@ class Tracker:
         try:
             fn(*args, **kwargs)
         except Exception as err:  # wandb raises many types (network, service, usage)
+            self.status, self.error = "failed", f"W&B {what}: {type(err).__name__}: {err}"
             log.warning(
-                "W&B %s failed (%s: %s); tracking is off for the rest of this run, results.json is unaffected",
+                "W&B %s failed (%s: %s); tracking is off for the rest of this run (recorded in results.json as "
+                "tracking.status=failed)",
                 what,
                 type(err).__name__,
-                err,
+                _first_line(err),
             )
             self.run = None
 
@@ -70,10 +82,18 @@ class Tracker:
         self.run = None
 
 
+def _first_line(err: BaseException) -> str:
+    text = str(err)
+    return text.splitlines()[0] if text else ""
+
+
 def start_tracking(config: Config, run_dir: Path, run_config: dict[str, Any], factors: dict[str, Any]) -> Tracker:
     tracking = config.tracking
     if tracking.backend == "none" or tracking.mode == "disabled":
         return Tracker(None)
+    # wandb prints its own warnings to the console (e.g. "URL not available in offline run" each time TRL writes a
+    # model card); silent mode sends them to the run's debug log instead. WANDB_SILENT=false brings them back.
+    os.environ.setdefault("WANDB_SILENT", "true")
     try:
         import wandb
 
@@ -93,11 +113,11 @@ def start_tracking(config: Config, run_dir: Path, run_config: dict[str, Any], fa
         )
     except Exception as err:  # offline or misconfigured W&B must not stop the run
         log.warning(
-            "W&B init failed (%s: %s); continuing without W&B, results.json is unaffected",
+            "W&B init failed (%s: %s); continuing without W&B (recorded in results.json as tracking.status=init_failed)",
             type(err).__name__,
-            str(err).splitlines()[0] if str(err) else "",
+            _first_line(err),
         )
-        return Tracker(None)
+        return Tracker(None, status="init_failed", error=f"W&B init: {type(err).__name__}: {err}")
     if tracking.mode == "offline":
         log.info("W&B offline run in %s; upload later with `wandb sync %s`", run.dir, Path(run.dir).parent)
     return Tracker(run)

@@ -40,6 +40,7 @@ from sft_ablate.report.tables import (
     incomplete_table,
     runs_table,
     samples_table,
+    tracking_failures_table,
 )
 
 MAX_LEVELS = 12  # a factor with more levels (an Optuna study's continuous fraction) is plotted, not tabulated
@@ -85,6 +86,7 @@ def build_report(
     by_name = {run.name: run for run in runs}
 
     n_complete = int((frame["status"] == "complete").sum())
+    check_baselines(frame, factors, baselines or {})  # before anything is written: a typo is not silently ignored
     sections = [overview(root, frame, n_complete)]
     for (study, model), group in frame.groupby(["study", "model"], sort=False):
         sections += study_sections(
@@ -104,7 +106,7 @@ def build_report(
 def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
     groups = frame.groupby(["study", "model"], sort=False).size()
     listing = "; ".join(f"{s or '(no study)'} on {m}: {n} runs" for (s, m), n in groups.items())
-    return Section(
+    section = Section(
         "Overview",
         items=[
             f"Built from the run directories under `{root}` on {time.strftime('%Y-%m-%d %H:%M')}: "
@@ -115,6 +117,10 @@ def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
             "Runs that did not complete are listed at the end of each study and never averaged in.",
         ],
     )
+    failures = tracking_failures_table(frame, "tracking_failures")
+    if failures is not None:
+        section.items.append(failures)
+    return section
 
 
 def study_sections(
@@ -244,6 +250,19 @@ def optuna_section(info: StudyInfo, storage: str | None, out_dir: Path, stem: st
     for path, caption in plots.optuna_plots(study, out_dir / "plots", stem):
         section.items.append(Plot(path, caption) if path else caption)
     return section
+
+
+def check_baselines(frame: pd.DataFrame, factors: list[str], baselines: dict[str, str]) -> None:
+    """Each --baseline FACTOR=LEVEL must name a factor of these runs and one of its levels."""
+    for factor, wanted in baselines.items():
+        if factor not in factors or factor not in frame.columns:
+            raise ReportError(f"--baseline {factor}={wanted}: no factor {factor!r} in these runs (factors: {', '.join(factors)})")
+        levels = level_order(frame, factor)
+        if not any(_label(level) == wanted or str(level) == wanted for level in levels):
+            raise ReportError(
+                f"--baseline {factor}={wanted}: no such level in these runs (levels of {factor}: "
+                f"{', '.join(_label(v) for v in levels)})"
+            )
 
 
 def _baseline(levels: list, wanted: str | None, factor: str):

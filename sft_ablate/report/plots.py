@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from sft_ablate.report.runs import Metric, level_order  # noqa: E402
 from sft_ablate.report.stats import mean_ci  # noqa: E402
@@ -43,7 +44,7 @@ def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Pat
         ax.errorbar(
             [x for x, _ in estimates],
             [e.mean for _, e in estimates],
-            yerr=[[0 if math.isnan(e.half_width) else e.half_width for _, e in estimates]] * 2,
+            yerr=_error_bars([e for _, e in estimates], metric.rate),
             # A line joins levels of a grid; an Optuna study's one-run levels are just points.
             fmt="o-" if any(e.n > 1 for _, e in estimates) else "o",
             color="tab:blue",
@@ -53,12 +54,12 @@ def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Pat
         )
         ax.set_title(f"{metric.label} ({'higher' if metric.higher_is_better else 'lower'} is better)", fontsize=10)
         ax.set_xlabel(AXES[axis], fontsize=9)
-        if axis == "learning_rate":
-            ax.set_xscale("log")
-        if axis == "lora_r":
-            ax.set_xscale("log", base=2)
+        if axis in ("learning_rate", "lora_r"):
+            _log_axis(ax, levels, base=2 if axis == "lora_r" else 10)
         if not numeric:
             ax.set_xticks(range(len(levels)), [str(v) for v in levels])
+        if metric.rate:
+            ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
@@ -94,10 +95,63 @@ def optuna_plots(study, out_dir: Path, stem: str) -> list[tuple[Path, str]]:
                 continue
         fig = ax.figure if hasattr(ax, "figure") else plt.gcf()
         fig.set_size_inches(7, 4)
-        if name == "intermediate" and ax.get_legend() is not None:
-            ax.get_legend().remove()  # a legend per trial drowns the plot
+        if name == "history":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are numbered, never 2.5
+        if name == "intermediate":
+            _legend_by_state(ax, study)
         made.append((_save(fig, out_dir / f"{stem}_optuna_{name}.png"), caption))
     return made
+
+
+def _legend_by_state(ax, study) -> None:
+    """Optuna draws one line per trial with one legend entry each, which drowns the plot: colour the lines by the
+    trial's state instead (finished or pruned), with a legend of those states."""
+    from matplotlib.lines import Line2D
+
+    colors = {"COMPLETE": "tab:blue", "PRUNED": "tab:orange", "RUNNING": "tab:gray"}
+    states = {f"Trial{t.number}": t.state.name for t in study.get_trials(deepcopy=False)}
+    seen = set()
+    for line in ax.get_lines():  # Optuna labels each trial's line "Trial<number>"
+        state = states.get(line.get_label(), "RUNNING")
+        line.set_color(colors.get(state, "tab:gray"))
+        line.set_alpha(0.8)
+        seen.add(state)
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    seen = sorted(seen & set(colors), key=list(colors).index)
+    handles = [Line2D([], [], color=colors[state], marker="o", label=state.lower()) for state in seen]
+    ax.legend(handles=handles, title="trial", fontsize=8, loc="upper right")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _log_axis(ax, levels: list, base: int) -> None:
+    """A log axis labelled at the levels that ran (a few of them, when there are many), with no minor labels: the
+    default labels every minor tick, and they overlap."""
+    ax.set_xscale("log", base=base)
+    ticks = levels if len(levels) <= 6 else [levels[round(i * (len(levels) - 1) / 4)] for i in range(5)]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter([_tick_label(v) for v in ticks]))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelsize=8)
+
+
+def _tick_label(value: float) -> str:
+    if float(value).is_integer() and abs(value) < 1e4:
+        return str(int(value))
+    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e")
+
+
+def _error_bars(estimates: list, rate: bool) -> list[list[float]]:
+    """[below, above] per level: the 95% CI half-width, cut at 0 and 1 for a rate."""
+    below, above = [], []
+    for e in estimates:
+        half = 0.0 if math.isnan(e.half_width) else e.half_width
+        low, high = e.mean - half, e.mean + half
+        if rate:
+            low, high = max(0.0, low), min(1.0, high)
+        below.append(e.mean - low)
+        above.append(high - e.mean)
+    return [below, above]
 
 
 def _save(fig, path: Path) -> Path:

@@ -27,6 +27,7 @@ class Metric:
     column: str
     label: str
     higher_is_better: bool
+    rate: bool = False  # a fraction in [0, 1] (win rate, accuracy): its CIs are clipped to [0, 1]
 
 
 @dataclass
@@ -65,6 +66,9 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "status": run.status,
             "study": r.get("config", {}).get("study", ""),
             "error": r.get("error", ""),
+            # W&B is a sink: a run whose tracking failed is complete, but its W&B record is partial.
+            "tracking": (r.get("tracking") or {}).get("status", ""),
+            "tracking_error": (r.get("tracking") or {}).get("error") or "",
         }
         row.update(r.get("factors", {}))
         row.update(metric_values(r.get("metrics", {})))
@@ -125,8 +129,11 @@ def metrics_in(frame: pd.DataFrame) -> list[Metric]:
         found.append(Metric(column, f"{column.split('/')[1]} loss", False))
     for column in sorted(c for c in frame.columns if c.startswith("bench/") and not c.endswith("_stderr")):
         _, task, name = column.split("/", 2)
-        found.append(Metric(column, f"{task} {name}", not any(w in name for w in ("loss", "perplexity", "error"))))
-    found += [Metric("elo/rating", "Elo", True), Metric("elo/win_rate_vs_base", "win rate vs base", True)]
+        higher = not any(w in name for w in ("loss", "perplexity", "error"))
+        # A benchmark score is a rate when every run's value is one (accuracy, exact match); others (BLEU) are not.
+        rate = higher and bool(frame[column].dropna().between(0, 1).all())
+        found.append(Metric(column, f"{task} {name}", higher, rate))
+    found += [Metric("elo/rating", "Elo", True), Metric("elo/win_rate_vs_base", "win rate vs base", True, rate=True)]
     return [m for m in found if m.column in frame.columns and frame[m.column].notna().any()]
 
 

@@ -38,12 +38,17 @@ def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseli
         data: dict[str, Any] = {factor: level, "n": len(runs)}
         for metric in metrics:
             est = mean_ci(runs[metric.column])
-            shown[metric.label] = _mean_pm(est.mean, est.half_width, places[metric.column])
+            low, high = (_clip_rate(est.low), _clip_rate(est.high)) if metric.rate else (est.low, est.high)
+            shown[metric.label] = (
+                _mean_in(est.mean, low, high, places[metric.column])
+                if metric.rate
+                else _mean_pm(est.mean, est.half_width, places[metric.column])
+            )
             data.update(
                 {
                     f"{metric.column}_mean": est.mean,
-                    f"{metric.column}_ci_low": est.low,
-                    f"{metric.column}_ci_high": est.high,
+                    f"{metric.column}_ci_low": low,
+                    f"{metric.column}_ci_high": high,
                     f"{metric.column}_n": est.n,
                 }
             )
@@ -65,8 +70,11 @@ def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseli
         shown_rows.append(shown)
         data_rows.append(data)
     paired = "paired by seed" + (" and " + ", ".join(f for f in others if f != factor) if len(others) > 1 else "")
+    rates = [m.label for m in metrics if m.rate]
     caption = (
-        f"By {factor}: mean ± 95% CI over runs; Δ vs {factor}={_label(baseline)} with its 95% CI "
+        f"By {factor}: mean ± 95% CI over runs"
+        + (f" (rates, {', '.join(rates)}: mean [95% CI], clipped to [0, 1])" if rates else "")
+        + f"; Δ vs {factor}={_label(baseline)} with its 95% CI "
         f"({paired} where possible, else Welch); * marks a CI that excludes 0, ↑ when the change is an "
         f"improvement, ↓ when it is worse."
     )
@@ -95,6 +103,21 @@ def incomplete_table(frame: pd.DataFrame, factors: list[str], name: str) -> Tabl
     shown = _formatted(data)
     shown["error"] = shown["error"].fillna("").map(lambda e: str(e).splitlines()[0][:160] if e else "")
     caption = "Runs that did not complete (failed, pruned, interrupted or still running): listed, never averaged in."
+    return Table(name, caption, shown, data)
+
+
+def tracking_failures_table(frame: pd.DataFrame, name: str) -> Table | None:
+    """Runs whose W&B tracking failed: their results.json (all this report reads) is whole, their W&B record is not."""
+    failed = frame[frame["tracking"].isin(["failed", "init_failed"])].reset_index(drop=True)
+    if not len(failed):
+        return None
+    data = failed[["run", "status", "tracking", "tracking_error"]]
+    shown = data.rename(columns={"tracking": "W&B", "tracking_error": "W&B error"}).copy()
+    shown["W&B error"] = shown["W&B error"].map(lambda e: str(e).splitlines()[0][:160] if e else "")
+    caption = (
+        f"W&B tracking failed in {len(failed)} runs: their W&B records are partial (results.json, which this report "
+        "reads, is whole)."
+    )
     return Table(name, caption, shown, data)
 
 
@@ -207,6 +230,19 @@ def _mean_pm(mean: float, half_width: float, places: int) -> str:
     if not math.isfinite(half_width):
         return f"{mean:,.{places}f}"
     return f"{mean:,.{places}f} ± {half_width:,.{places}f}"
+
+
+def _clip_rate(value: float) -> float:
+    return min(1.0, max(0.0, value)) if math.isfinite(value) else value
+
+
+def _mean_in(mean: float, low: float, high: float, places: int) -> str:
+    """A rate: '0.625 [0.310, 0.940]' (a ± would run past 0 or 1)."""
+    if not math.isfinite(mean):
+        return ""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return f"{mean:.{places}f}"
+    return f"{mean:.{places}f} [{low:.{places}f}, {high:.{places}f}]"
 
 
 def _delta_text(d, metric: Metric, places: int) -> str:

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 from sft_ablate.cache import content_key
 from sft_ablate.config import SynthAppConfig, SynthConfig
 from sft_ablate.data.formats import Messages
+from sft_ablate.errors import SftAblateError
 from sft_ablate.generation.backends import CachedBackend, make_backend, to_sampling
 from sft_ablate.generation.local import Sampling
 from sft_ablate.io import write_jsonl_atomic
@@ -50,6 +51,11 @@ from sft_ablate.synth.self_instruct import (
 
 log = logging.getLogger("sft_ablate.synth.pipeline")
 
+
+class SynthIncomplete(SftAblateError):
+    """The job ran every round it may and made fewer rows than synth.target_rows (they are written all the same)."""
+
+
 FOLLOW_UP_PROMPT = """Here is a conversation:
 User: {question}
 Assistant: {answer}
@@ -64,6 +70,7 @@ class Candidate:
     sampling: Sampling
     messages: Messages  # the conversation, ending with the candidate answer
     verdict: Verdict | None = None  # of the first answer
+    judge_output: str = ""  # the judge's text for the first answer, kept for rejected.jsonl
     follow_up: dict[str, Any] | None = None  # the second turn's verdict, when multi-turn extension added one
 
 
@@ -139,20 +146,21 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
                 bar.update(min(len(new_rows), cfg.target_rows - bar.n))
                 bar.set_postfix(round=round_no + 1, tasks=counts["tasks_kept"], accept=f"{_rate(counts):.0%}")
                 _save_progress(record, cfg, counts, timings, backends, rows, started)
+            # Rows past the target are not kept, but they are accounted for: accepted == rows + over_target.
+            for row in rows[cfg.target_rows :]:
+                counts["over_target"] += 1
+                rejected.append({"stage": "row", "reason": "over_target", "row": row})
             rows = rows[: cfg.target_rows]
             write_jsonl_atomic(output, rows)
             partial.unlink(missing_ok=True)
-            if len(rows) < cfg.target_rows:
-                log.warning(
-                    "only %d of %d rows after %d rounds (synth.max_rounds); see %s for the rejections",
-                    len(rows),
-                    cfg.target_rows,
-                    cfg.max_rounds,
-                    run_dir / "rejected.jsonl",
-                )
+        if len(rows) < cfg.target_rows:  # the job ran to its end: it is short, not failed, and says why
+            message = shortfall_message(cfg, counts, len(rows), run_dir)
+            save_progress()
+            record.finish("incomplete", message)
+            raise SynthIncomplete(message)
     finally:
         bar.close()
-        if record.status != "complete":
+        if record.status not in ("complete", "incomplete"):
             log.info(
                 "stopped with %d rows (in %s); every answer so far is cached: rerun the same command to resume",
                 len(rows),
@@ -226,12 +234,17 @@ def sample_candidates(
         for s in cfg.samplings
     ]
     answers = generate_grouped([(gen, sampling, conv) for gen, sampling, conv, _ in requests])
+    cut_off = length_limited([(gen, sampling) for gen, sampling, _, _ in requests], answers)
     candidates = []
-    for (gen, sampling, conv, task), answer in zip(requests, answers):
+    for (gen, sampling, conv, task), answer, truncated in zip(requests, answers, cut_off):
         counts["candidates"] += 1
         if not answer.strip():
             counts["candidate_rejected_empty_answer"] += 1
             rejected.append(_rejection("candidate", "empty_answer", task, gen, sampling, ""))
+            continue
+        if truncated:  # it ran out of max_new_tokens mid-answer: a row that teaches answers to stop mid-sentence
+            counts["candidate_rejected_truncated"] += 1
+            rejected.append(_rejection("candidate", "truncated", task, gen, sampling, answer))
             continue
         candidates.append(Candidate(task, gen, sampling, conv + [{"role": "assistant", "content": answer}]))
     return candidates
@@ -244,6 +257,7 @@ def judge_candidates(
     verdicts = backends.judge.generate([rubric_messages(c.messages) for c in candidates], to_sampling(cfg.judge_sampling))
     for candidate, text in zip(candidates, verdicts):
         counts["judged"] += 1
+        candidate.judge_output = text
         try:
             candidate.verdict = parse_verdict(text)
         except VerdictProblem as problem:
@@ -287,6 +301,9 @@ def select(cfg: SynthConfig, candidates: list[Candidate], counts: Counter, rejec
                     {
                         **_rejection("candidate", reason, c.task, c.generator, c.sampling, c.messages[-1]["content"]),
                         "score": c.verdict.score,
+                        "scores": c.verdict.scores(),
+                        "judge_reason": c.verdict.reason,
+                        "judge_output": c.judge_output,
                     }
                 )
             else:
@@ -341,6 +358,42 @@ def extend_multi_turn(
             "scores": verdict.scores(),
             "reason": verdict.reason,
         }
+
+
+def length_limited(requests: list[tuple[CachedBackend, Sampling]], answers: list[str]) -> list[bool]:
+    """Per answer, whether it was cut off by its sampling's max_new_tokens (unknown counts as not)."""
+    groups: dict[tuple[int, Sampling], list[int]] = defaultdict(list)
+    for i, (backend, sampling) in enumerate(requests):
+        groups[(id(backend), sampling)].append(i)
+    out = [False] * len(answers)
+    for index in groups.values():
+        backend, sampling = requests[index[0]]
+        for i, hit in zip(index, backend.hit_length_limit([answers[i] for i in index], sampling)):
+            out[i] = bool(hit)
+    return out
+
+
+def shortfall_message(cfg: SynthConfig, counts: Counter, rows: int, run_dir: Path) -> str:
+    """How many rows, why not more (the rejections, most common first), and what to change."""
+    rejections = Counter(
+        {k.removeprefix("candidate_rejected_"): n for k, n in counts.items() if k.startswith("candidate_rejected_")}
+    )
+    dropped = sum(n for k, n in counts.items() if k.startswith("task_dropped_"))
+    why = ", ".join(f"{n} {code}" for code, n in rejections.most_common()) or "none"
+    hints = []
+    if any(code.startswith("judge_") for code in rejections):
+        hints.append("a judge that answers in the rubric's JSON (synth.judge: a bigger model, see synth=openai)")
+    if rejections["truncated"]:
+        hints.append("longer answers (synth.samplings[*].max_new_tokens)")
+    if rejections["below_min_score"]:
+        hints.append(f"a lower synth.min_score (now {cfg.min_score})")
+    hints.append(f"more rounds (synth.max_rounds, now {cfg.max_rounds})")
+    return (
+        f"synth made {rows} of {cfg.target_rows} rows (synth.target_rows) in {cfg.max_rounds} rounds: "
+        f"{counts['tasks_kept']} tasks kept ({dropped} dropped), {counts['candidates']} candidate answers, "
+        f"{counts['accepted']} accepted; rejected: {why}. The rows made are written; "
+        f"details in {run_dir / 'rejected.jsonl'}. To get more, try: {'; '.join(hints)}"
+    )
 
 
 def generate_grouped(requests: list[tuple[CachedBackend, Sampling, Messages]]) -> list[str]:

@@ -39,6 +39,15 @@ RUBRIC_EXAMPLES = (
     ),
 )
 
+
+def _normalized(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+# A small judge often answers with a worked example's verdict word for word (SmolLM2-135M: "Correct and direct."
+# on 5 of 8 accepted rows); such a verdict says nothing about the answer it was asked about.
+EXAMPLE_REASONS = frozenset(_normalized(json.loads(verdict)["reason"]) for *_, verdict in RUBRIC_EXAMPLES)
+
 # "helpfulness": 4 | Helpfulness: 4/5 | helpfulness of 4 | helpfulness score = 4
 _SCORE_PATTERNS = {
     name: re.compile(rf"\b{name}\b[\"']?\s*(?:score)?\s*(?:[:=]|is|of)?\s*[\"']?(-?\d+(?:\.\d+)?)", re.I) for name in CRITERIA
@@ -93,8 +102,8 @@ def render_for_judge(conversation: Messages) -> str:
 
 
 def parse_verdict(text: str | None) -> Verdict:
-    """A Verdict, or VerdictProblem(code) with code judge_empty, judge_malformed, judge_missing_score or
-    judge_out_of_range."""
+    """A Verdict, or VerdictProblem(code) with code judge_empty, judge_malformed, judge_missing_score,
+    judge_out_of_range or judge_copied_example."""
     if not text or not text.strip():
         raise VerdictProblem("judge_empty", "the judge returned no text")
     found = _json_scores(text) or _text_scores(text)
@@ -111,7 +120,10 @@ def parse_verdict(text: str | None) -> Verdict:
         if not 1 <= value <= 5:
             raise VerdictProblem("judge_out_of_range", f"{name} is {value:g}, outside 1-5")
         scores[name] = value
-    return Verdict(**scores, reason=_reason(found.get("reason"), text))
+    reason = _reason(found.get("reason"), text)
+    if _normalized(reason) in EXAMPLE_REASONS:  # the worked example's verdict, copied: not a judgment of this answer
+        raise VerdictProblem("judge_copied_example", f"the reason {reason!r} is the prompt's worked example")
+    return Verdict(**scores, reason=reason)
 
 
 def _json_scores(text: str) -> dict[str, object] | None:

@@ -21,6 +21,9 @@ from sft_ablate.errors import DataError
 from sft_ablate.io import read_json, read_jsonl_objects
 
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|gov|edu)\b", re.I)
+# A template slot the generator copied instead of filling: "[input]", "tags: [tags]", "{name}", "<text>", or a
+# bracket left open at the end ("using [input"). A list such as "[3, 1, 2]" is not one.
+_PLACEHOLDER = re.compile(r"\[[a-z_][a-z_ ]*\]|\[[a-z_ ]*$|\{[a-z_]+\}|<[a-z_]+>", re.I)
 _LIST_MARKER = re.compile(r"^\s*(?:(?:task|instruction)\s*\d+\s*[:.)-]|\d+\s*[.):-]|[-*•])\s*", re.I)
 _INLINE_INPUT_WORDS = 40  # a seed's input is shown inline (one line) up to this many words
 
@@ -109,6 +112,8 @@ def drop_reason(text: str, cfg: InstructionFilterConfig) -> str | None:
         return "unanswerable"
     if not text[0].isalnum():
         return "not_a_task"
+    if _PLACEHOLDER.search(text):
+        return "placeholder"
     return None
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -35,6 +37,19 @@ class TrainResult:
     log_history: list[dict]
 
 
+@functools.cache  # once per process: in a multirun, the earlier runs' own load must not shrink the later ones
+def torch_threads(requested: int | None) -> int:
+    """train.threads, or (null) the cores that are idle now: cores minus the 1-minute load average, at least one.
+    On 2 cores shared with other jobs, 2 spinning OpenMP threads ran up to 7x slower than 1 (BENCHMARKS.md); on
+    an idle machine every core helps."""
+    if requested:
+        return requested
+    cores = os.cpu_count() or 1
+    idle = max(1, min(cores, round(cores - os.getloadavg()[0]))) if hasattr(os, "getloadavg") else cores
+    log.info("torch threads: %d of %d cores (load average %.1f; set train.threads to choose)", idle, cores, os.getloadavg()[0])
+    return idle
+
+
 def sft_config(config: Config, run_dir: Path, device: str) -> SFTConfig:
     train = config.train
     on_gpu = device == "cuda"
@@ -51,6 +66,8 @@ def sft_config(config: Config, run_dir: Path, device: str) -> SFTConfig:
         max_length=train.max_length,
         packing=train.packing,
         packing_strategy="bfd",
+        # Padded batches of similar lengths: on CPU, where bfd packing does not pay, this is what saves the padding.
+        train_sampling_strategy="group_by_length" if train.group_by_length else "random",
         # TRL defaults to bf16 and gradient checkpointing; both only slow a CPU down.
         bf16=train.bf16 and on_gpu,
         activation_checkpointing=train.gradient_checkpointing,  # the new name of gradient_checkpointing

@@ -1,0 +1,80 @@
+"""W&B as a sink: our own tables never break it, and whatever does break it is recorded in results.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sft_ablate.data.report import diversity_rows, log_data_report, source_rows
+from sft_ablate.record.tracking import Tracker, start_tracking
+from tests.conftest import compose_config
+
+pytestmark = pytest.mark.slow  # starts a W&B (offline) service
+
+
+def measures(rows: int, tasks: int | None) -> dict:
+    figures = {
+        "rows": rows, "distinct_1_instruction": 0.6, "distinct_2_instruction": 0.9, "distinct_1_response": 0.6,
+        "distinct_2_response": 0.9, "mean_cosine_distance": 0.93, "cluster_entropy": 3.1, "clusters_hit": 10,
+        "leading_words": 12, "top_leading_words": {"what": 3, "why": 1},
+    }  # fmt: skip
+    return figures if tasks is None else {**figures, "tasks": tasks}
+
+
+def source(rows: int) -> dict:
+    return {
+        "kind": "synthetic", "rows_read": rows, "rows_invalid": 0, "removed": {}, "rows_kept": rows, "rows": rows,
+        "tokens": 40 * rows, "trainable_tokens": 20 * rows,
+        "length": {"instruction": {"mean": 9.5, "min": 2, "p10": 4, "p50": 9, "p90": 15, "max": 20}},
+    }  # fmt: skip
+
+
+def data_report() -> dict:
+    """A run's data report where one source (synth output, most user data) has no `task` field."""
+    length = source(1)["length"]
+    return {
+        "sources": {"synthetic": source(16), "human": source(16)},
+        "length": length,
+        "quality": {"filters": []},
+        "diversity": {
+            "train": measures(32, None),  # as in a real run: not every train row has a task
+            "sources": {"synthetic": measures(16, None), "human": measures(16, 10)},
+            "pool": measures(300, 10),
+        },
+    }
+
+
+def offline_tracker(tmp_path: Path) -> Tracker:
+    config = compose_config(["model=tiny", "tracking=wandb_offline"])
+    tracker = start_tracking(config, tmp_path, {}, {"mix": "50_50"})
+    assert tracker.active and tracker.state() == {"status": "ok", "error": None}
+    return tracker
+
+
+def test_a_source_without_task_keeps_tracking_on(tmp_path, caplog):
+    import wandb
+
+    columns, rows = diversity_rows(data_report())
+    assert rows[0][columns.index("tasks")] is None  # missing is None, never "": W&B types a column by its first value
+    wandb.Table(columns=columns, data=rows)  # the typing that failed with "" for the missing task
+    columns, rows = source_rows(data_report())
+    wandb.Table(columns=columns, data=rows)
+
+    tracker = offline_tracker(tmp_path)
+    log_data_report(tracker, data_report(), [])
+    tracker.summary({"metrics/eval_loss": 1.5})
+    tracker.finish()
+    assert tracker.state() == {"status": "ok", "error": None}
+    assert "W&B" not in caplog.text
+
+
+def test_a_wandb_failure_is_recorded_and_later_calls_are_skipped(tmp_path):
+    tracker = offline_tracker(tmp_path)
+    tracker.table("mixed", ["value"], [["text"], [1.0]])  # a column W&B cannot type: the table fails
+    state = tracker.state()
+    assert state["status"] == "failed" and state["error"].startswith("W&B table: TypeError")
+    assert not tracker.active
+    tracker.log({"x": 1})  # skipped, not raised
+    tracker.finish()
+    assert tracker.state() == state  # the first failure is the one recorded
