@@ -668,10 +668,10 @@ class ArenaConfig:
     enabled: bool = True
     prompts: str = MISSING  # .jsonl with `turns` (a list of user turns) and optionally `reference`, `answer`, `id`
     references: str | None = None  # MT-Bench style reference answers (question_id, choices[0].turns); null: none
-    max_prompts: int | None = 8  # the first N prompts of the file; null: all
+    max_prompts: int | None = None  # the first N prompts of the file (the cut is logged); null: all
     turns: int = 1  # user turns answered: 1, or 2 (the follow-up question too; the last answer is judged)
-    seeds: list[int] = field(default_factory=lambda: [0])  # each model answers each prompt once per seed
-    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=96, temperature=0.7, top_p=0.9))
+    seeds: list[int] = field(default_factory=lambda: [0, 1])  # each model answers each prompt once per seed
+    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64, temperature=0.7, top_p=0.9))
     batch_size: int = 8
     opponents: int = 2  # earlier runs each new run battles besides the base model (sampled, seeded): cost stays linear
     store: str | None = None  # the SQLite store; null: arena.sqlite in the run dir's parent (a multirun's sweep dir)
@@ -701,7 +701,9 @@ class JudgeConfig:
     # reference: correctness where the prompt has a verifiable answer, else similarity to the reference answer
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     margin: float = 0.02  # cosine-similarity difference within which a battle is a tie
-    # llm: a local model option or an OpenAI-compatible endpoint, answering [[A]], [[B]] or [[C]]
+    # an answer whose word trigrams come this much from the question is an echo: it never beats a real answer
+    echo_threshold: float = 0.5
+    # llm: a local model option (verdict by likelihood) or an OpenAI-compatible endpoint (writes [[A]], [[B]] or [[C]])
     backend: BackendConfig | None = None
     sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=32, temperature=0.0))
 
@@ -712,3 +714,5 @@ class JudgeConfig:
             raise ConfigError("judge.kind=llm needs judge.backend (kind: local or openai, model: ...)")
         if not 0 <= self.margin < 1:
             raise ConfigError(f"judge.margin must be in [0, 1), got {self.margin}")
+        if not 0 < self.echo_threshold <= 1:
+            raise ConfigError(f"judge.echo_threshold must be in (0, 1], got {self.echo_threshold}")

@@ -160,7 +160,9 @@ def test_bundled_prompts_and_their_fields():
     # The bundled references and answers are for the first turn: the reference judge can decide no second turn.
     with pytest.raises(DataError, match="no prompt the reference judge can decide"):
         arena.load_prompts(dataclasses.replace(config.arena, turns=2), config.judge)
-    assert len(arena.load_prompts(dataclasses.replace(config.arena, turns=2), compose_config(["judge=llm"]).judge)[0]) == 8
+    assert (
+        len(arena.load_prompts(dataclasses.replace(config.arena, turns=2), compose_config(["judge=llm"]).judge)[0]) == 24
+    )  # every prompt by default
 
 
 def test_mt_bench_prompts_first_turn_and_second_turn_option():

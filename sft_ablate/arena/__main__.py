@@ -1,17 +1,25 @@
 """`python -m sft_ablate.arena OUTPUTS_ROOT`: the leaderboard of an arena pool, recomputed from its store.
 
 It prints the leaderboard (no judge call), draws a forest plot; `--add-battles` first judges every pair of
-models that has not met yet, `--update-results` writes the pool's ratings into every finished run.
+models that has not met yet, `--update-results` writes the pool's ratings into every finished run,
+`--json` prints the leaderboard as JSON, `--validate A,B,C` prints Kendall tau between the arena's ranking
+and a known order (best first).
+
+`python -m sft_ablate.arena import NAME ANSWERS.jsonl --prompts PROMPTS.jsonl [--store FILE]` adds a model's
+answers from outside (another system, an API, a published model's outputs) to a store; the leaderboard
+command above then judges and rates them. (A directory literally named `import` is `./import`.)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
+from sft_ablate.arena.external import PromptFields, import_answers, load_judge, load_prompt_file
 from sft_ablate.arena.stage import (
     Leaderboard,
     judge_from_store,
@@ -62,7 +70,17 @@ def print_leaderboard(board: Leaderboard, judge_name: str) -> None:
         title=f"Arena leaderboard: judge {judge_name} ({board.judge}), {len(o.battles)} battles, "
         f"swap agreement {agreement}, {o.unparseable} unparseable, {o.pending} pending"
     )
-    for column in ("#", "model", "rating (95% CI)", "online Elo", "win rate vs base (95% CI)", "battles", "mean answer words"):
+    columns = (
+        "#",
+        "model",
+        f"rating (95% CI), {board.anchor} = 1000",
+        "diff to next below (95% CI)",
+        "online Elo",
+        f"win rate vs {board.anchor} (95% CI)",
+        "battles",
+        "mean answer words",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for rank, row in enumerate(board.rows(), 1):
         win = (
@@ -74,6 +92,7 @@ def print_leaderboard(board: Leaderboard, judge_name: str) -> None:
             str(rank),
             row["model"],
             f"{row['rating']:.0f} [{row['ci_low']:.0f}, {row['ci_high']:.0f}]",
+            _diff_cell(row),
             f"{row['online_elo']:.0f}",
             win,
             str(row["battles"]),
@@ -82,7 +101,20 @@ def print_leaderboard(board: Leaderboard, judge_name: str) -> None:
     Console(width=160).print(table)
 
 
+def _diff_cell(row: dict[str, Any]) -> str:
+    if row["diff_vs_next"] is None:
+        return ""
+    low, high = row["diff_vs_next_ci_low"], row["diff_vs_next_ci_high"]
+    apart = "" if low > 0 or high < 0 else " (not apart)"
+    return f"{row['diff_vs_next']:+.0f} [{low:+.0f}, {high:+.0f}]{apart}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if argv[:1] == ["import"]:
+        args = _import_parser().parse_args(argv[1:])
+        return run_command(lambda: _import_command(args))
     parser = argparse.ArgumentParser(prog="python -m sft_ablate.arena", description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help=f"an outputs root holding {STORE_FILE} (e.g. a multirun dir), or the file")
     parser.add_argument("--judge", help="the judge hash to rate by (default: the judge with the most battles)")
@@ -97,9 +129,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", type=Path, help="the forest plot (default: ROOT/arena_leaderboard.png)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="embedding/model cache (default: $SFT_ABLATE_CACHE)")
+    parser.add_argument("--json", action="store_true", help="print the leaderboard as JSON (for scripts), nothing else")
+    parser.add_argument(
+        "--validate",
+        metavar="BEST,...,WORST",
+        help="models in a known order, best first: print Kendall tau between it and the arena's ranking",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     return run_command(lambda: _leaderboard_command(args))
+
+
+def _import_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sft_ablate.arena import",
+        description="Add a model's answers to an arena store; then `python -m sft_ablate.arena STORE --add-battles` "
+        "judges and rates them.",
+    )
+    parser.add_argument("name", help="the model's name in the pool")
+    parser.add_argument("answers", type=Path, help="JSONL: `answer` (see --text-field) and `id` or `prompt` per row")
+    parser.add_argument("--prompts", type=Path, required=True, help="JSONL prompt file (fields: see --prompt-field...)")
+    parser.add_argument("--store", type=Path, default=Path(STORE_FILE), help=f"the store (default: ./{STORE_FILE})")
+    parser.add_argument("--judge", default="reference", help="a conf/judge option or judge YAML the store rates with")
+    parser.add_argument("--fields", type=Path, help="YAML naming the prompt file's fields (prompt, id, reference, answer)")
+    parser.add_argument("--prompt-field", default=None, help="the user turn (a string) or turns (a list); default turns")
+    parser.add_argument("--id-field", default=None, help="the prompt id (default id; absent: the line number)")
+    parser.add_argument("--reference-field", default=None, help="a reference answer (default reference)")
+    parser.add_argument("--answer-field", default=None, help="a verifiable final answer, a number (default answer)")
+    parser.add_argument("--text-field", default="answer", help="the answer text in ANSWERS (default answer)")
+    parser.add_argument("--max-prompts", type=int, default=None, help="the first N prompts only (default: all)")
+    return parser
+
+
+def _import_command(args: argparse.Namespace) -> int:
+    names = PromptFields.from_yaml(args.fields) if args.fields else PromptFields()
+    overrides = {
+        "prompt": args.prompt_field,
+        "id": args.id_field,
+        "reference": args.reference_field,
+        "answer": args.answer_field,
+    }
+    names = PromptFields(**{**names.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
+    prompts = load_prompt_file(args.prompts, names, args.max_prompts)
+    judge = load_judge(args.judge)
+    count = import_answers(args.store, args.name, args.answers, prompts, judge, args.text_field)
+    print(f"imported {count} answers of {args.name} ({len(prompts)} prompts) into {args.store}; judge {judge.name}")
+    return 0
 
 
 def _leaderboard_command(args: argparse.Namespace) -> int:
@@ -122,13 +196,34 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
         calls_before = store.counter("judge_calls")
         if args.add_battles:
             fixtures = missing_fixtures(store, jhash)
-            print(f"adding {len(fixtures)} battles")
+            print(f"adding {len(fixtures)} battles", file=sys.stderr if args.json else sys.stdout)  # --json: stdout is JSON only
             if fixtures:
                 play(store, judge_from_store(judges[jhash]), cache_dir, fixtures)
         models = store.models()
         anchor = args.anchor or _default_anchor(store, jhash, models)
         board = leaderboard(store, jhash, anchor, args.bootstrap_rounds, args.seed)
         calls = store.counter("judge_calls") - calls_before
+    tau = kendall_tau(board, args.validate.split(",")) if args.validate else None
+    if args.json:
+        o = board.outcomes
+        print(
+            json.dumps(
+                {
+                    "judge": judges[jhash].get("name"),
+                    "judge_hash": jhash,
+                    "anchor": board.anchor,
+                    "battles": len(o.battles),
+                    "swap_agreement": o.swap_agreement,
+                    "unparseable": o.unparseable,
+                    "pending": o.pending,
+                    "judge_calls": calls,
+                    "kendall_tau": tau,
+                    "leaderboard": board.rows(),
+                },
+                indent=1,
+            )
+        )
+        return 0
     print_leaderboard(board, judges[jhash].get("name", "?"))
     plot = args.plot or root / "arena_leaderboard.png"
     if board.ratings:
@@ -137,8 +232,21 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
     if args.update_results:
         for written in update_results(board, models):
             print(f"updated {written}")
+    if tau is not None:
+        print(f"Kendall tau between the arena's ranking and {args.validate}: {tau:.3f}")
     print(f"judge calls made: {calls}")
     return 0
+
+
+def kendall_tau(board: Leaderboard, known_order: list[str]) -> float:
+    """Kendall tau between a known order (best first) and the arena's ratings of those models."""
+    from scipy.stats import kendalltau
+
+    missing = [m for m in known_order if board.rating(m) is None]
+    if missing or len(known_order) < 2:
+        raise DataError(f"--validate: needs 2+ rated models; not rated: {', '.join(missing) or '-'}")
+    known_rank = list(range(len(known_order), 0, -1))  # best first: highest rank
+    return float(kendalltau(known_rank, [board.rating(m).rating for m in known_order]).statistic)
 
 
 def _default_anchor(store: ArenaStore, judge: str, models: dict[str, dict[str, Any]]) -> str:
@@ -147,8 +255,11 @@ def _default_anchor(store: ArenaStore, judge: str, models: dict[str, dict[str, A
         for m in (b.model_a, b.model_b):
             counts[m] = counts.get(m, 0) + 1
     bases = [m for m, info in models.items() if info["kind"] == "base"]
-    if not bases:
-        raise DataError("the store holds no base model to anchor the ratings at; name one with --anchor")
+    if not bases:  # a pool of imported answers: the first model imported
+        played = [m for m in models if counts.get(m)]
+        if not played:
+            raise DataError("no model in the store has a battle yet: add some with --add-battles")
+        return played[0]
     return max(bases, key=lambda m: counts.get(m, 0))
 
 

@@ -3,10 +3,16 @@
 A battle is (model_a, model_b, score) with score 1 if A won, 0 if B won and 0.5 for a tie.
 
 Bradley-Terry is fitted on the Elo scale (400 points = 10x odds) with scipy's L-BFGS. The bootstrap
-resamples battles; because battles only enter the likelihood through the win counts of each pair, a
-resample is a multinomial draw over (pair, outcome) cells, and all resamples are fitted in ONE
-L-BFGS call over a stacked, block-separable objective. That is what makes 1000 rounds on 10k battles
-take well under the 2 s budget.
+resamples *prompts* when battles name theirs (all battles of a drawn prompt come along): the battles on
+one prompt are not independent (an easy prompt is won by every fine-tuned model alike), so resampling
+battles alone would give CIs too narrow. Battles only enter the likelihood through the win counts of each
+pair, so a resample is a vector of (pair, outcome) cell counts, and all resamples are fitted in ONE L-BFGS
+call over a stacked, block-separable objective. That is what makes 1000 rounds on 10k battles take well
+under the 2 s budget.
+
+Besides each model's rating CI (which is its difference to the anchor, fixed at 1000), ``BradleyTerryFit``
+gives the CI of the difference between any two models from the same bootstrap draws: two models whose own
+CIs overlap can still be clearly apart.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ class Battle:
     model_a: str
     model_b: str
     score: float  # for A: 1 win, 0.5 tie, 0 loss
+    prompt: str = ""  # the prompt (and answer seed) it was played on: the unit the bootstrap resamples
 
 
 @dataclass
@@ -41,6 +48,24 @@ class Rating:
     win_rate_vs_anchor: float | None
     win_rate_ci_low: float | None
     win_rate_ci_high: float | None
+    next_model: str | None = None  # the model ranked just below
+    diff_next: float | None = None  # rating minus next_model's, with its 95% bootstrap CI
+    diff_next_low: float | None = None
+    diff_next_high: float | None = None
+
+
+@dataclass(frozen=True)
+class Difference:
+    model: str
+    other: str
+    diff: float  # rating(model) - rating(other)
+    ci_low: float
+    ci_high: float
+
+    @property
+    def separated(self) -> bool:
+        """The 95% CI of the difference excludes 0: the arena tells the two apart."""
+        return self.ci_low > 0 or self.ci_high < 0
 
 
 def online_elo(battles: Sequence[Battle], k: float = K_FACTOR) -> dict[str, float]:
@@ -87,6 +112,25 @@ def _cells(battles: Sequence[Battle], models: list[str]) -> _Cells:
     )
 
 
+def _cluster_counts(battles: Sequence[Battle], cells: _Cells) -> np.ndarray | None:
+    """(prompts, cells): how many battles of each prompt fell in each cell; None when battles name no prompt."""
+    if not any(b.prompt for b in battles):
+        return None
+    index = {m: i for i, m in enumerate(cells.models)}
+    cell_index = {
+        (int(cells.pair_i[p]), int(cells.pair_j[p]), float(sc)): c
+        for c, (p, sc) in enumerate(zip(cells.cell_pair, cells.cell_score))
+    }
+    prompts = {p: n for n, p in enumerate(sorted({b.prompt for b in battles}))}
+    counts = np.zeros((len(prompts), len(cell_index)))
+    for b in battles:
+        i, j, score = index[b.model_a], index[b.model_b], float(b.score)
+        if i > j:
+            i, j, score = j, i, 1.0 - score
+        counts[prompts[b.prompt], cell_index[(i, j, score)]] += 1
+    return counts
+
+
 def _fit(cells: _Cells, counts: np.ndarray, anchor: int, prior_games: float) -> np.ndarray:
     """Bradley-Terry MLE for each row of `counts` (shape (R, cells)); returns ratings (R, models).
 
@@ -127,6 +171,19 @@ def _fit(cells: _Cells, counts: np.ndarray, anchor: int, prior_games: float) -> 
     return unpack(result.x) + INITIAL
 
 
+@dataclass
+class BradleyTerryFit:
+    models: list[str]
+    point: np.ndarray  # (models,) ratings
+    boot: np.ndarray  # (rounds, models) bootstrap ratings
+    ratings: list[Rating]  # best first
+
+    def difference(self, model: str, other: str) -> Difference:
+        i, j = self.models.index(model), self.models.index(other)
+        low, high = np.percentile(self.boot[:, i] - self.boot[:, j], [2.5, 97.5])
+        return Difference(model, other, float(self.point[i] - self.point[j]), float(low), float(high))
+
+
 def bradley_terry(
     battles: Sequence[Battle],
     anchor: str,
@@ -135,12 +192,28 @@ def bradley_terry(
     prior_games: float = 1.0,
 ) -> list[Rating]:
     """Ratings with 95% bootstrap CIs, the anchor fixed at 1000, plus online Elo and win rate vs anchor."""
+    return fit_bradley_terry(battles, anchor, bootstrap_rounds, seed, prior_games).ratings
+
+
+def fit_bradley_terry(
+    battles: Sequence[Battle],
+    anchor: str,
+    bootstrap_rounds: int = 1000,
+    seed: int = 0,
+    prior_games: float = 1.0,
+) -> BradleyTerryFit:
+    """The fit and its bootstrap draws (over prompts when battles name them, else over battles)."""
     models = sorted({b.model_a for b in battles} | {b.model_b for b in battles} | {anchor})
     cells = _cells(battles, models)
     anchor_index = models.index(anchor)
     point = _fit(cells, cells.counts[None, :], anchor_index, prior_games)[0]
     rng = np.random.default_rng(seed)
-    resampled = rng.multinomial(len(battles), cells.counts / cells.counts.sum(), size=bootstrap_rounds).astype(float)
+    by_prompt = _cluster_counts(battles, cells)
+    if by_prompt is None:
+        resampled = rng.multinomial(len(battles), cells.counts / cells.counts.sum(), size=bootstrap_rounds).astype(float)
+    else:
+        draws = rng.multinomial(len(by_prompt), np.full(len(by_prompt), 1.0 / len(by_prompt)), size=bootstrap_rounds)
+        resampled = draws.astype(float) @ by_prompt
     boot = _fit(cells, resampled, anchor_index, prior_games)
     low, high = np.percentile(boot, [2.5, 97.5], axis=0)
     elo = online_elo(battles)
@@ -161,23 +234,32 @@ def bradley_terry(
                 win_rate_ci_high=None if wr is None else wr[2],
             )
         )
-    return sorted(ratings, key=lambda r: r.rating, reverse=True)
+    ratings.sort(key=lambda r: r.rating, reverse=True)
+    fit = BradleyTerryFit(models, point, boot, ratings)
+    for upper, lower in zip(ratings, ratings[1:]):
+        d = fit.difference(upper.model, lower.model)
+        upper.next_model, upper.diff_next, upper.diff_next_low, upper.diff_next_high = lower.model, d.diff, d.ci_low, d.ci_high
+    return fit
 
 
 def _win_rates_vs(
     battles: Sequence[Battle], anchor: str, rounds: int, rng: np.random.Generator
 ) -> dict[str, tuple[float, float, float]]:
-    """Each model's mean score against the anchor, with a 95% bootstrap interval over its battles."""
-    scores: dict[str, list[float]] = {}
-    for b in battles:
+    """Each model's mean score against the anchor, with a 95% bootstrap interval over prompts (over battles
+    when battles name no prompt)."""
+    scores: dict[str, dict[str, list[float]]] = {}
+    for n, b in enumerate(battles):
+        unit = b.prompt or str(n)
         if b.model_b == anchor and b.model_a != anchor:
-            scores.setdefault(b.model_a, []).append(b.score)
+            scores.setdefault(b.model_a, {}).setdefault(unit, []).append(b.score)
         elif b.model_a == anchor and b.model_b != anchor:
-            scores.setdefault(b.model_b, []).append(1.0 - b.score)
+            scores.setdefault(b.model_b, {}).setdefault(unit, []).append(1.0 - b.score)
     out = {}
-    for model, s in scores.items():
-        values = np.array(s)
-        means = rng.choice(values, size=(rounds, len(values)), replace=True).mean(axis=1)
+    for model, by_unit in scores.items():
+        sums = np.array([sum(v) for v in by_unit.values()])
+        counts = np.array([len(v) for v in by_unit.values()], dtype=float)
+        draws = rng.integers(0, len(sums), size=(rounds, len(sums)))
+        means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
         low, high = np.percentile(means, [2.5, 97.5])
-        out[model] = (float(values.mean()), float(low), float(high))
+        out[model] = (float(sums.sum() / counts.sum()), float(low), float(high))
     return out

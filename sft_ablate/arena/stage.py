@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sft_ablate.arena.judges import Matchup, judge_hash, make_judge
-from sft_ablate.arena.ratings import Battle, Rating, bradley_terry
+from sft_ablate.arena.ratings import Battle, BradleyTerryFit, Rating, fit_bradley_terry
 from sft_ablate.arena.store import STORE_FILE, ArenaStore, StoredBattle
 from sft_ablate.cache import content_key
 from sft_ablate.config import ArenaConfig, BackendConfig, JudgeConfig, SamplingConfig
@@ -75,7 +75,15 @@ def load_prompts(arena: ArenaConfig, judge: JudgeConfig) -> tuple[list[ArenaProm
         turns = tuple(turns[: arena.turns])
         key = content_key("arena-prompt-v1", turns, reference, answer, asdict(arena.sampling))
         prompts.append(ArenaPrompt(prompt_id, turns, reference, answer, key))
-    prompts = prompts[: arena.max_prompts] if arena.max_prompts else prompts
+    if arena.max_prompts is not None and len(prompts) > arena.max_prompts:
+        log.warning(
+            "arena: using the first %d of %d prompts in %s (arena.max_prompts=%d; null uses all)",
+            arena.max_prompts,
+            len(prompts),
+            path,
+            arena.max_prompts,
+        )
+        prompts = prompts[: arena.max_prompts]
     if not prompts:
         raise DataError(f"arena.prompts: {path} has no prompt the {judge.name} judge can decide")
     return prompts, skipped
@@ -206,7 +214,8 @@ def outcomes(stored: list[StoredBattle], model: str | None = None) -> Outcomes:
         swapped = 1.0 - SCORE_OF_FIRST[b.verdict_ba]  # model_a shown second
         agree = first == swapped
         result.agreed += agree
-        result.battles.append(Battle(b.model_a, b.model_b, first if agree else 0.5))
+        # The prompt is the bootstrap's unit: a prompt's battles (all seeds, all pairs) are drawn together.
+        result.battles.append(Battle(b.model_a, b.model_b, first if agree else 0.5, b.prompt_key))
     return result
 
 
@@ -221,6 +230,7 @@ class Leaderboard:
     mean_length: dict[str, float]  # words in the judged answer
     outcomes: Outcomes
     stored: list[StoredBattle]
+    fit: BradleyTerryFit | None  # None: no decided battle
 
     def rating(self, model: str) -> Rating | None:
         return next((r for r in self.ratings if r.model == model), None)
@@ -233,6 +243,7 @@ class Leaderboard:
                 "ci_low": round(r.ci_low, 1),
                 "ci_high": round(r.ci_high, 1),
                 "online_elo": round(r.elo, 1),
+                **_differences(r),
                 "win_rate_vs_base": _round(r.win_rate_vs_anchor),
                 "win_rate_ci_low": _round(r.win_rate_ci_low),
                 "win_rate_ci_high": _round(r.win_rate_ci_high),
@@ -243,16 +254,33 @@ class Leaderboard:
         ]
 
 
+def _differences(r: Rating) -> dict[str, Any]:
+    """The rating's difference to the base (the anchor, at 1000: the rating CI is that difference's CI) and to
+    the model ranked just below, with 95% bootstrap CIs over prompts."""
+    return {
+        "diff_vs_base": round(r.rating - 1000.0, 1),
+        "diff_vs_base_ci_low": round(r.ci_low - 1000.0, 1),
+        "diff_vs_base_ci_high": round(r.ci_high - 1000.0, 1),
+        "next_model": r.next_model,
+        "diff_vs_next": _round(r.diff_next, 1),
+        "diff_vs_next_ci_low": _round(r.diff_next_low, 1),
+        "diff_vs_next_ci_high": _round(r.diff_next_high, 1),
+    }
+
+
 def leaderboard(store: ArenaStore, judge: str, anchor: str, bootstrap_rounds: int = 1000, seed: int = 0) -> Leaderboard:
     stored = store.battles(judge)
     result = outcomes(stored)
-    ratings = bradley_terry(result.battles, anchor, bootstrap_rounds, seed) if result.battles else []
+    fit = fit_bradley_terry(result.battles, anchor, bootstrap_rounds, seed) if result.battles else None
     lengths = store.mean_lengths({b.prompt_key for b in stored})
-    return Leaderboard(anchor, judge, ratings, lengths, result, stored)
+    return Leaderboard(anchor, judge, fit.ratings if fit else [], lengths, result, stored, fit)
 
 
 def elo_metrics(board: Leaderboard, model: str) -> dict[str, float | None] | None:
-    """The run's metrics.elo (the keys the report reads), or None when it has no decided battle."""
+    """The run's metrics.elo (the keys the report reads), or None when it has no decided battle.
+
+    A snapshot: the pool as it stood when written (``pool_models``, ``pool_battles``); later runs move every
+    rating, so the report rates from the store itself."""
     r = board.rating(model)
     if r is None:
         return None
@@ -260,6 +288,9 @@ def elo_metrics(board: Leaderboard, model: str) -> dict[str, float | None] | Non
         "rating": round(r.rating, 2),
         "ci_low": round(r.ci_low, 2),
         "ci_high": round(r.ci_high, 2),
+        **_differences(r),
+        "pool_models": len(board.ratings),
+        "pool_battles": len(board.outcomes.battles),
         "win_rate_vs_base": _round(r.win_rate_vs_anchor),
         "win_rate_ci_low": _round(r.win_rate_ci_low),
         "win_rate_ci_high": _round(r.win_rate_ci_high),
@@ -354,7 +385,15 @@ def run_arena(config: Any, loaded: Any, run_dir: Path, run_factors: dict[str, An
 
     mine = outcomes(board.stored, me)
     rating = board.rating(me)
+    problem = None
+    if not mine.battles:
+        problem = (
+            f"no decided battle: {mine.unparseable} unparseable verdicts, {mine.pending} battles pending "
+            f"(judge {judge.name}); metrics.elo is absent"
+        )
+        log.warning("arena: %s", problem)
     summary = {
+        "problem": problem,
         "store": str(path),
         "judge": judge.name,
         "judge_hash": jhash,

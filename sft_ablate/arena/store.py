@@ -27,7 +27,7 @@ BUSY_TIMEOUT_MS = 60_000  # a multirun's writers hold the lock for milliseconds;
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
     id TEXT PRIMARY KEY,          -- 'base/<model>' or the run dir relative to the store
-    kind TEXT NOT NULL,           -- 'base' or 'run'
+    kind TEXT NOT NULL,           -- 'base', 'run' or 'external' (answers imported by the CLI)
     info TEXT NOT NULL,           -- JSON: run dir, factors, base model dir
     added_at REAL NOT NULL
 );

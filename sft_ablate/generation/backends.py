@@ -109,6 +109,27 @@ class LocalBackend:
                     on_result(i, text)
         return outputs
 
+    def score_replies(
+        self, conversations: list[Messages], replies: list[str], on_result: Callable[[int, list[float]], None] | None = None
+    ) -> list[list[float]]:
+        """Each reply's log-likelihood as the answer to each conversation (a judge's verdict without free text)."""
+        from sft_ablate.generation.local import reply_logprobs
+
+        if self.model is None:
+            self.model, self.tokenizer = self._load()
+        per_batch = max(1, self.batch_size // len(replies))  # conversations per forward batch
+        out: list[list[float]] = []
+        for start in range(0, len(conversations), per_batch):
+            chunk = conversations[start : start + per_batch]
+            scored = reply_logprobs(self.model, self.tokenizer, chunk, replies, batch_size=len(chunk) * len(replies))
+            self.stats.calls += len(chunk)
+            self.stats.requests += 1
+            for i, logprobs in enumerate(scored, start):
+                out.append(logprobs)
+                if on_result:
+                    on_result(i, logprobs)
+        return out
+
     def hit_length_limit(self, texts: list[str], sampling: Sampling) -> list[bool]:
         """Whether each answer ran to max_new_tokens instead of stopping on its own (end of turn).
 

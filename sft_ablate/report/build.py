@@ -11,6 +11,7 @@ import pandas as pd
 
 from sft_ablate.errors import SftAblateError
 from sft_ablate.report import plots
+from sft_ablate.report.arena import arena_section
 from sft_ablate.report.power import decision_items
 from sft_ablate.report.render import Plot, Section, to_html, to_markdown, write_csvs
 from sft_ablate.report.runs import (
@@ -37,7 +38,6 @@ from sft_ablate.report.tables import (
     _label,
     factor_table,
     incomplete_table,
-    leaderboard_table,
     runs_table,
     samples_table,
     tracking_failures_table,
@@ -159,9 +159,9 @@ def study_sections(
     figures = plots_section(complete, metrics, f"{study} on {model}", out_dir, stem)
     if figures.items:
         out.append(figures)
-    leaderboard = leaderboard_table(complete, varied, f"{stem}_leaderboard")
-    if leaderboard is not None:
-        out.append(Section("Leaderboard (Elo)", level=3, items=[leaderboard]))
+    arena = arena_section(complete, by_name, varied, stem)  # rated from the arena store, levels pooled
+    if arena is not None:
+        out.append(arena)
     out += [optuna_section(info, storage, out_dir, f"{stem}_{_slug(info.name)}") for info in optuna_studies]
     samples = samples_section(complete, by_name, metrics, metric_name, n_samples, stem)
     if samples is not None:
