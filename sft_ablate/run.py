@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
         run_dir, config_hash=config_hash(run_config), factors=run_factors, config=run_config, environment=environment()
     )
     tracker = start_tracking(config, run_dir, run_config, run_factors)
+    generations: list[dict[str, Any]] = []
     try:
         with record.running():
             with record.stage("data"):
@@ -56,115 +58,39 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 # generator: whatever building or converting the base consumed, a cold cache trains like a warm one.
                 set_seed(config.seed)
                 loaded = load_model(config, model_dir, device)
-                record.update(
-                    "model",
-                    {
-                        "base": loaded.base_dir,
-                        "params": loaded.params,
-                        "trainable_params": loaded.trainable_params,
-                        "device": device,
-                    },
-                )
+                record.update("model", {"base": loaded.base_dir, "params": loaded.params,
+                                        "trainable_params": loaded.trainable_params, "device": device})  # fmt: skip
 
             with record.stage("tokenize"):
-                max_length, tok = config.train.max_length, loaded.tokenizer
-                train_split = tokenize_examples(data.train, tok, max_length, cache_dir, "train", data.report["train_hash"])
-                eval_split = tokenize_examples(data.eval, tok, max_length, cache_dir, "eval", data.report["eval_hash"])
-                heldout_splits = {
-                    name: tokenize_examples(rows, tok, max_length, cache_dir, f"heldout set {name}", examples_hash(rows))
-                    for name, rows in data.heldout.items()
-                }
-                for name, stats in train_split.per_source.items():
+                splits = tokenize_splits(config, data, loaded.tokenizer, cache_dir)
+                for name, stats in splits.train.per_source.items():
                     record.results["data"]["sources"][name].update(stats)
-                record.update("data", {"train_tokens": train_split.summary(), "eval_tokens": eval_split.summary()})
+                record.update("data", {"train_tokens": splits.train.summary(), "eval_tokens": splits.eval.summary()})
             log_data_report(tracker, record.results["data"], data.train)  # after tokenize: the tables carry token counts
 
             prompts = generation_prompts(data.eval, config.eval.num_generations)
-            base_outputs: list[str] = [""] * len(prompts)
+            base = {"outputs": [""] * len(prompts), "heldout": {}}
             if config.eval.base_model:
                 with record.stage("base_eval"):
-                    base = evaluate_base(config, loaded, eval_split, heldout_splits, prompts, cache_dir, data.report["eval_hash"])
-                    base_outputs = base["outputs"]
-                    record.update(
-                        "metrics",
-                        {
-                            "base_eval_loss": base["loss"],
-                            "base_eval_perplexity": base["perplexity"],
-                            "base_eval_loss_by_source": base["loss_by_source"],
-                            "base_eval_perplexity_by_source": base["perplexity_by_source"],
-                        },
-                    )
+                    base = evaluate_base(config, loaded, splits, prompts, cache_dir, data.report["eval_hash"])
+                    record.update("metrics", {f"base_{k}": base[k] for k in BASE_METRICS})
             base_scores = None
             if benchmarks and config.eval.base_model:
                 with record.stage("base_benchmarks"):  # before training: full fine-tuning leaves no base weights
                     base_scores = base_benchmark_scores(config, loaded, benchmarks, cache_dir)
 
             with record.stage("train"):
-                callbacks = [TrackerCallback(tracker)]
-                if config.train.eval_steps:  # a held-out learning curve, which Optuna's pruner also reads
-                    curve = HeldOutLossCallback(
-                        loaded.model,
-                        eval_split.dataset,
-                        config.eval.batch_size,
-                        tok.pad_token_id,
-                        config.train.eval_steps,
-                        tracker.log,
-                    )
-                    callbacks.append(curve)
-                trainer = build_trainer(loaded, train_split.dataset, config, run_dir, callbacks)
-                result = train(trainer, run_dir)
-                if config.train.eval_steps:
-                    record.update("train", {"heldout_curve": curve.curve})
-                record.update("metrics", {"train_loss": result.train_loss})
-                record.update(
-                    "train",
-                    {
-                        "steps": result.steps,
-                        "seconds": round(result.train_seconds, 3),
-                        "input_tokens": result.input_tokens,
-                        "tokens_per_second": round(result.tokens_per_second, 1),
-                        "resumed_from": result.resumed_from,
-                    },
-                )
-                if config.train.save_final_model:
-                    save_final(loaded, run_dir)
+                trained = train_model(config, loaded, splits, tracker, run_dir)
+                record.update("metrics", {"train_loss": trained.pop("train_loss")})
+                record.update("train", trained)
 
             with record.stage("eval"):
-                held_out = heldout_loss(
-                    loaded.model, eval_split.dataset, config.eval.batch_size, tok.pad_token_id, eval_split.row_sources
-                )
-                external = {
-                    name: heldout_loss(loaded.model, split.dataset, config.eval.batch_size, tok.pad_token_id)
-                    for name, split in heldout_splits.items()
-                }
-                outputs = sample_generations(loaded.model, tok, prompts, config.eval.max_new_tokens, config.eval.batch_size)
-                generations = [
-                    {
-                        "source": e.source,
-                        "origin": e.origin,
-                        "prompt": e.messages[:-1],
-                        "reference": e.messages[-1]["content"],
-                        "base_output": b,
-                        "output": o,
-                    }
-                    for e, b, o in zip(prompts, base_outputs, outputs)
-                ]
+                metrics, generations = evaluate_trained(config, loaded, splits, prompts, base)
                 write_jsonl_atomic(run_dir / "generations.jsonl", generations)
-                record.update(
-                    "metrics",
-                    {
-                        "eval_loss": held_out.loss,
-                        "eval_perplexity": held_out.perplexity,
-                        "eval_tokens": held_out.tokens,
-                        # Per source: a mix ablation moves the pooled loss toward whichever source it favours.
-                        "eval_loss_by_source": {s: g.loss for s, g in held_out.by_group.items()},
-                        "eval_perplexity_by_source": {s: g.perplexity for s, g in held_out.by_group.items()},
-                        "heldout": heldout_metrics(external, base["heldout"] if config.eval.base_model else {}),
-                    },
-                )
+                record.update("metrics", metrics)
             if benchmarks:
                 with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
-                    scores = score_benchmarks(loaded.model, tok, benchmarks, config.eval, loaded.device)
+                    scores = score_benchmarks(loaded.model, loaded.tokenizer, benchmarks, config.eval, loaded.device)
                     record_benchmarks(record, tracker, run_dir, benchmarks, scores, base_scores)
             if config.arena.enabled:
                 with record.stage("arena"):  # after eval: the trained model answers, then battles the pool
@@ -175,16 +101,7 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                     board = arena["arena"]["leaderboard"]
                     tracker.table("arena/leaderboard", list(board[0]) if board else [], [list(r.values()) for r in board])
     finally:
-        tracker.summary({f"metrics/{k}": v for k, v in record.results["metrics"].items()})
-        if record.status == "complete":
-            tracker.table(
-                "generations",
-                ["prompt", "reference", "base_output", "output"],
-                [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations],
-            )
-        tracker.finish(exit_code=0 if record.status == "complete" else 1)
-        record.update("tracking", tracker.state())  # after finish: a W&B failure anywhere in the run shows here
-        record.save()
+        finish_tracking(tracker, record, generations)
     log.info(
         "run %s: eval_loss %.4f (base %s), results in %s",
         record.status,
@@ -195,19 +112,99 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
     return record.results
 
 
-def evaluate_base(
-    config: Config, loaded, eval_split, heldout_splits: dict, prompts, cache_dir: Path, eval_hash: str
-) -> dict[str, Any]:
+# The base model's figures that a run records beside its own, as metrics.base_<name>.
+BASE_METRICS = ("eval_loss", "eval_perplexity", "eval_loss_by_source", "eval_perplexity_by_source")
+
+
+@dataclass
+class Splits:
+    """The run's token datasets: training rows, held-out rows (with each row's source), external held-out sets."""
+
+    train: Any
+    eval: Any
+    heldout: dict[str, Any]
+
+
+def tokenize_splits(config: Config, data: Any, tokenizer: Any, cache_dir: Path) -> Splits:
+    max_length = config.train.max_length
+    return Splits(
+        train=tokenize_examples(data.train, tokenizer, max_length, cache_dir, "train", data.report["train_hash"]),
+        eval=tokenize_examples(data.eval, tokenizer, max_length, cache_dir, "eval", data.report["eval_hash"]),
+        heldout={
+            name: tokenize_examples(rows, tokenizer, max_length, cache_dir, f"heldout set {name}", examples_hash(rows))
+            for name, rows in data.heldout.items()
+        },
+    )
+
+
+def train_model(config: Config, loaded: Any, splits: Splits, tracker: Any, run_dir: Path) -> dict[str, Any]:
+    """TRL's SFTTrainer on the training rows (resuming from a checkpoint if there is one); what training did."""
+    callbacks = [TrackerCallback(tracker)]
+    if config.train.eval_steps:  # a held-out learning curve, which Optuna's pruner also reads
+        curve = HeldOutLossCallback(loaded.model, splits.eval.dataset, config.eval.batch_size,
+                                    loaded.tokenizer.pad_token_id, config.train.eval_steps, tracker.log)  # fmt: skip
+        callbacks.append(curve)
+    result = train(build_trainer(loaded, splits.train.dataset, config, run_dir, callbacks), run_dir)
+    if config.train.save_final_model:
+        save_final(loaded, run_dir)
+    return {
+        "train_loss": result.train_loss,
+        "steps": result.steps,
+        "seconds": round(result.train_seconds, 3),
+        "input_tokens": result.input_tokens,
+        "tokens_per_second": round(result.tokens_per_second, 1),
+        "resumed_from": result.resumed_from,
+        **({"heldout_curve": curve.curve} if config.train.eval_steps else {}),
+    }
+
+
+def evaluate_trained(
+    config: Config, loaded: Any, splits: Splits, prompts: list, base: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The trained model's held-out losses (pooled, per source, per external set) and its answers beside the base's."""
+    batch_size, pad = config.eval.batch_size, loaded.tokenizer.pad_token_id
+    held_out = heldout_loss(loaded.model, splits.eval.dataset, batch_size, pad, splits.eval.row_sources)
+    external = {name: heldout_loss(loaded.model, s.dataset, batch_size, pad) for name, s in splits.heldout.items()}
+    outputs = sample_generations(loaded.model, loaded.tokenizer, prompts, config.eval.max_new_tokens, batch_size)
+    generations = [
+        {"source": e.source, "origin": e.origin, "prompt": e.messages[:-1], "reference": e.messages[-1]["content"],
+         "base_output": b, "output": o}
+        for e, b, o in zip(prompts, base["outputs"], outputs)
+    ]  # fmt: skip
+    metrics = {
+        "eval_loss": held_out.loss,
+        "eval_perplexity": held_out.perplexity,
+        "eval_tokens": held_out.tokens,
+        # Per source: a mix ablation moves the pooled loss toward whichever source it favours.
+        "eval_loss_by_source": {s: g.loss for s, g in held_out.by_group.items()},
+        "eval_perplexity_by_source": {s: g.perplexity for s, g in held_out.by_group.items()},
+        "heldout": heldout_metrics(external, base["heldout"]),
+    }
+    return metrics, generations
+
+
+def finish_tracking(tracker: Any, record: RunRecord, generations: list[dict[str, Any]]) -> None:
+    """Close W&B whatever happened, then record whether tracking worked (a W&B failure never fails a run)."""
+    tracker.summary({f"metrics/{k}": v for k, v in record.results["metrics"].items()})
+    if record.status == "complete":
+        rows = [[g["prompt"][-1]["content"], g["reference"], g["base_output"], g["output"]] for g in generations]
+        tracker.table("generations", ["prompt", "reference", "base_output", "output"], rows)
+    tracker.finish(exit_code=0 if record.status == "complete" else 1)
+    record.update("tracking", tracker.state())  # after finish: a W&B failure anywhere in the run shows here
+    record.save()
+
+
+def evaluate_base(config: Config, loaded, splits: Splits, prompts, cache_dir: Path, eval_hash: str) -> dict[str, Any]:
     """Base-model loss (pooled, per source, per external set) and answers on the held-out rows, computed once per
     (base model, eval sets) and cached."""
     key = content_key(
-        "base-eval-v2",
+        "base-eval-v3",
         loaded.base_dir,
         config.model.dtype,
         config.model.chat_template,
         eval_hash,
-        eval_split.row_sources,
-        {name: split.dataset["input_ids"] for name, split in heldout_splits.items()},
+        splits.eval.row_sources,
+        {name: split.dataset["input_ids"] for name, split in splits.heldout.items()},
         config.train.max_length,
         config.eval.max_new_tokens,
         [p.messages for p in prompts],
@@ -216,18 +213,18 @@ def evaluate_base(
     def evaluate() -> dict[str, Any]:
         batch_size = config.eval.batch_size
         with base_model(loaded, config.lora.enabled, trained=False) as (model, tokenizer):
-            loss = heldout_loss(model, eval_split.dataset, batch_size, tokenizer.pad_token_id, eval_split.row_sources)
+            loss = heldout_loss(model, splits.eval.dataset, batch_size, tokenizer.pad_token_id, splits.eval.row_sources)
             external = {
                 name: heldout_loss(model, split.dataset, batch_size, tokenizer.pad_token_id)
-                for name, split in heldout_splits.items()
+                for name, split in splits.heldout.items()
             }
             outputs = sample_generations(model, tokenizer, prompts, config.eval.max_new_tokens, batch_size)
         return {
-            "loss": loss.loss,
-            "perplexity": loss.perplexity,
-            "tokens": loss.tokens,
-            "loss_by_source": {s: g.loss for s, g in loss.by_group.items()},
-            "perplexity_by_source": {s: g.perplexity for s, g in loss.by_group.items()},
+            "eval_loss": loss.loss,
+            "eval_perplexity": loss.perplexity,
+            "eval_tokens": loss.tokens,
+            "eval_loss_by_source": {s: g.loss for s, g in loss.by_group.items()},
+            "eval_perplexity_by_source": {s: g.perplexity for s, g in loss.by_group.items()},
             "heldout": {name: {"loss": x.loss, "perplexity": x.perplexity} for name, x in external.items()},
             "outputs": outputs,
         }
