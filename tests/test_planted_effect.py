@@ -4,7 +4,7 @@ significantly worse on the clean source's held-out loss and on an external held-
 loss says: scored pooled, a shuffled-trained model also does better on the shuffled source's own held-out rows,
 which can cancel out, or outweigh, what it lost on the clean ones.
 
-The task is one the tiny model learns in 200 steps: six made-up items, each with a fixed one-word code, asked for
+The task is one the tiny model learns in about 100 steps (of a 400-step cosine schedule): six made-up items, each with a fixed one-word code, asked for
 in sixteen phrasings with the item as the last word. Both sources hold every item in every phrasing; clean rows
 give each item its code, shuffled rows the same prompts with the codes permuted across rows.
 """
@@ -92,7 +92,7 @@ def planted_run_args(paths: dict[str, Path]) -> list[str]:
         "data.eval_per_source=16",
         f"+eval.heldout_sets.planted_external={paths['external']}",
         "quality.filters=[exact_dedup,decontaminate]",  # the phrasings are near-duplicates by design
-        "train.max_steps=200",
+        "train.max_steps=400",  # with 200, the cosine decay left 2 of 3 clean-only seeds unlearned
         "train.batch_size=8",
         "train.learning_rate=5e-3",
         "train.save_steps=1000",
@@ -106,10 +106,11 @@ def planted_run_args(paths: dict[str, Path]) -> list[str]:
 
 
 @pytest.mark.skip(
-    reason="the redesigned task is learnable but the 3-seed study has not yet been run through this test: measured "
-    "one seed (200 steps, shared CPUs), clean-only vs shuffled-only scored 0.085 vs 1.041 on the clean source's "
-    "held-out loss and 0.104 vs 1.006 on the external set (pooled 2.094 vs 1.046, the other way); each run took "
-    "about 15 minutes on the loaded machine, so the study's CI wall time is unmeasured"
+    reason="half passing, measured on the shared CPUs (0_100 and 100_0, 3 seeds, 400 steps): the report marks the "
+    "shuffled mix significantly worse on the clean source's held-out loss (delta +1.328 [+0.422, +2.233] *) but not "
+    "on the external set (+0.752 [-1.204, +2.708]; one clean-only seed scored 1.171 on the unseen phrasing); the "
+    "pooled loss says the opposite (-1.416 [-2.311, -0.521] *). Each run takes about 5 minutes here, so the 9-run "
+    "study would also exceed CI's ~6 minutes: fewer steps (constant LR) or fewer runs are needed"
 )
 def test_the_report_sees_the_planted_defect(tmp_path, cache_dir):
     paths = planted_sources(tmp_path)
