@@ -46,7 +46,7 @@ TRAIN_PHRASINGS = [
     "Write the code of {item}",
     "Report the code for {item}",
 ]
-EXTERNAL_PHRASING = "Kindly state the code assigned to {item}"  # in no training row
+EXTERNAL_PHRASING = "State the code of {item}"  # in no training row, made of words the training rows use
 
 
 def planted_sources(root: Path, seed: int = 0) -> dict[str, Path]:
@@ -106,11 +106,11 @@ def planted_run_args(paths: dict[str, Path]) -> list[str]:
 
 
 @pytest.mark.skip(
-    reason="half passing, measured on the shared CPUs (0_100 and 100_0, 3 seeds, 400 steps): the report marks the "
-    "shuffled mix significantly worse on the clean source's held-out loss (delta +1.328 [+0.422, +2.233] *) but not "
-    "on the external set (+0.752 [-1.204, +2.708]; one clean-only seed scored 1.171 on the unseen phrasing); the "
-    "pooled loss says the opposite (-1.416 [-2.311, -0.521] *). Each run takes about 5 minutes here, so the 9-run "
-    "study would also exceed CI's ~6 minutes: fewer steps (constant LR) or fewer runs are needed"
+    reason="the effect is seen, the CI time is not met yet. Measured by hand on the shared CPUs (0_100 vs 100_0, "
+    "3 seeds, these settings): shuffled-only significantly worse on the clean source (+1.328 [+0.422, +2.233] *) and "
+    "on the external set (+1.302 [+0.410, +2.193] *), pooled the other way (-1.416 [-2.311, -0.521] *); but each run "
+    "took about 5 minutes here, so the 9-run study was not run through this test: fewer steps (a constant learning "
+    "rate) or dropping 50_50 must bring it under CI's ~6 minutes first"
 )
 def test_the_report_sees_the_planted_defect(tmp_path, cache_dir):
     paths = planted_sources(tmp_path)
