@@ -2,10 +2,11 @@
 text, the wrong answers). A small study (clean only, shuffled only, 50/50; 3 seeds) must find the shuffled mix
 significantly worse on the clean source's held-out loss and on an external held-out set, whatever the pooled
 loss says: scored pooled, a shuffled-trained model also does better on the shuffled source's own held-out rows,
-which cancels out what it lost on the clean ones.
+which can cancel out, or outweigh, what it lost on the clean ones.
 
-The task is one the tiny model learns in a few dozen steps: each made-up item has a fixed two-word code, asked
-for in several phrasings. Clean rows give each item its code; shuffled rows give another row's code.
+The task is one the tiny model learns in about 100 steps (of a 400-step cosine schedule): six made-up items, each with a fixed one-word code, asked for
+in sixteen phrasings with the item as the last word. Both sources hold every item in every phrasing; clean rows
+give each item its code, shuffled rows the same prompts with the codes permuted across rows.
 """
 
 from __future__ import annotations
@@ -22,37 +23,45 @@ from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
-ITEMS = ["zorp", "blix", "quen", "mave", "drell", "tosk", "wimble", "grath", "pellu", "snark", "vorn", "kesh"]
-CODES = ["red seven", "blue two", "green nine", "amber four", "violet one", "silver eight"]
+# Few items, one-word codes, the item always the last word of the prompt: the tiny model learns which code goes
+# with which item in a hundred or so steps. Every source asks every item in every training phrasing, so the clean
+# training rows see most phrasings of each item and its held-out rows are phrasings that item was not asked in.
+ITEMS = ["zorp", "blix", "quen", "mave", "drell", "tosk"]
+CODES = ["red", "blue", "green", "amber", "violet", "silver"]
 TRAIN_PHRASINGS = [
-    "What is the code of {item}?",
-    "Give me the code for {item}.",
-    "Tell me the code {item} has.",
-    "Which code belongs to {item}?",
-    "{item}: what code?",
-    "I need the code of {item}.",
-    "Code for {item}, please.",
-    "Look up the code of {item}.",
+    "What is the code of {item}",
+    "Give me the code for {item}",
+    "Tell me the code of {item}",
+    "Which code belongs to {item}",
+    "Code please, for {item}",
+    "I need the code of {item}",
+    "Look up the code of {item}",
+    "Name the code of {item}",
+    "Say the code for {item}",
+    "What code has {item}",
+    "Find the code of {item}",
+    "Recall the code of {item}",
+    "Quick, the code of {item}",
+    "Share the code for {item}",
+    "Write the code of {item}",
+    "Report the code for {item}",
 ]
-EXTERNAL_PHRASING = "Please state the secret code assigned to the item called {item}."  # in no training row
+EXTERNAL_PHRASING = "State the code of {item}"  # in no training row, made of words the training rows use
 
 
 def planted_sources(root: Path, seed: int = 0) -> dict[str, Path]:
-    """clean.jsonl, shuffled.jsonl (the same kind of rows, answers permuted) and external.jsonl."""
+    """clean.jsonl, shuffled.jsonl (the same prompts, the answers permuted across rows) and external.jsonl."""
     rng = random.Random(seed)
-    code_of = {item: CODES[i % len(CODES)] for i, item in enumerate(ITEMS)}
+    code_of = dict(zip(ITEMS, CODES))
     grid = [(item, phrasing) for item in ITEMS for phrasing in TRAIN_PHRASINGS]
-    rng.shuffle(grid)
-    half = len(grid) // 2
 
     def row(prompt: str, answer: str) -> dict:
         return {"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]}
 
-    clean = [row(p.format(item=i), code_of[i]) for i, p in grid[:half]]
-    other = grid[half:]
-    answers = [code_of[i] for i, _ in other]
+    clean = [row(p.format(item=i), code_of[i]) for i, p in grid]
+    answers = [code_of[i] for i, _ in grid]
     rng.shuffle(answers)  # the same answers, to the wrong prompts
-    shuffled = [row(p.format(item=i), a) for (i, p), a in zip(other, answers)]
+    shuffled = [row(p.format(item=i), a) for (i, p), a in zip(grid, answers)]
     external = [row(EXTERNAL_PHRASING.format(item=i), code_of[i]) for i in ITEMS]
     paths = {}
     for name, rows in (("clean", clean), ("shuffled", shuffled), ("external", external)):
@@ -68,33 +77,40 @@ def planted_study_args(paths: dict[str, Path], sweep_dir: Path) -> list[str]:
         "model=tiny",
         "mix=0_100,100_0,50_50",
         "seed=0,1,2",
-        f"data.sources.human.path={paths['clean']}",
-        f"data.sources.synthetic.path={paths['shuffled']}",
-        "data.budget=48",
-        "data.eval_per_source=16",
-        f"+eval.heldout_sets.planted_external={paths['external']}",
-        "quality.filters=[exact_dedup,decontaminate]",  # the phrasings are near-duplicates by design
-        # Enough steps for the tiny model to learn which code goes with which item (about 60 packed steps):
-        # a model that has learned only which words answers use cannot tell clean rows from shuffled ones.
-        "train.epochs=30",
-        "train.batch_size=8",
-        "train.learning_rate=1e-2",
-        "train.save_steps=1000",
-        "train.logging_steps=50",
-        "train.max_length=128",
-        "eval.base_model=false",
-        "eval.num_generations=2",
-        "arena=none",
-        "tracking=none",
+        *planted_run_args(paths),
         "study=planted",
         f"hydra.sweep.dir={sweep_dir}",
     ]
 
 
+def planted_run_args(paths: dict[str, Path]) -> list[str]:
+    """One run's settings: short packed rows, many steps at a high learning rate."""
+    return [
+        f"data.sources.human.path={paths['clean']}",
+        f"data.sources.synthetic.path={paths['shuffled']}",
+        "data.budget=64",
+        "data.eval_per_source=16",
+        f"+eval.heldout_sets.planted_external={paths['external']}",
+        "quality.filters=[exact_dedup,decontaminate]",  # the phrasings are near-duplicates by design
+        "train.max_steps=400",  # with 200, the cosine decay left 2 of 3 clean-only seeds unlearned
+        "train.batch_size=8",
+        "train.learning_rate=5e-3",
+        "train.save_steps=1000",
+        "train.logging_steps=50",
+        "train.max_length=64",
+        "eval.base_model=false",
+        "eval.num_generations=1",
+        "arena=none",
+        "tracking=none",
+    ]
+
+
 @pytest.mark.skip(
-    reason="not yet passing: measured on the shared CPUs (3 seeds, about 60 packed steps per run), the tiny model had "
-    "not learned which code goes with which item, so clean-only and shuffled-only did not differ beyond seed noise "
-    "(clean-source held-out loss: delta -0.057 [-0.684, +0.571]); the task or the training length needs retuning"
+    reason="the effect is seen, the CI time is not met yet. Measured by hand on the shared CPUs (0_100 vs 100_0, "
+    "3 seeds, these settings): shuffled-only significantly worse on the clean source (+1.328 [+0.422, +2.233] *) and "
+    "on the external set (+1.302 [+0.410, +2.193] *), pooled the other way (-1.416 [-2.311, -0.521] *); but each run "
+    "took about 5 minutes here, so the 9-run study was not run through this test: fewer steps (a constant learning "
+    "rate) or dropping 50_50 must bring it under CI's ~6 minutes first"
 )
 def test_the_report_sees_the_planted_defect(tmp_path, cache_dir):
     paths = planted_sources(tmp_path)
