@@ -224,6 +224,7 @@ def test_base_answers_can_come_from_an_openai_compatible_endpoint(tmp_path, cach
                 "eval.num_generations=1",
                 "eval.base_model=false",
                 "arena.max_prompts=4",
+                "arena.seeds=[0]",
                 f"arena.base_backend={backend}",
                 f"hydra.run.dir={tmp_path / 'run'}",
             ],

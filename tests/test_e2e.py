@@ -128,7 +128,9 @@ def test_bad_data_row_names_file_and_line(tmp_path, cache_dir):
         + "\n"
     )
     run_dir = tmp_path / "run"
-    proc = run_cli([*TINY, f"data.sources.human.path={bad}", f"hydra.run.dir={run_dir}"], cwd=tmp_path, timeout=120)
+    # data.on_bad_row=fail: the default (skip) would count the row and go on
+    args = [*TINY, f"data.sources.human.path={bad}", "data.on_bad_row=fail", f"hydra.run.dir={run_dir}"]
+    proc = run_cli(args, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert f"{bad}:2: message 2: roles must alternate user/assistant, got 'user' after 'user'" in proc.stdout + proc.stderr
     assert not run_dir.exists()
