@@ -61,13 +61,14 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path, cache_dir):
                    check=True, cwd=tmp_path, timeout=600)  # fmt: skip
     env_dir = tmp_path / "V"
     venv.create(env_dir, with_pip=True)
+    # Without PYTHONPATH: a checkout on it (with the egg-info the build just left there) would look installed to pip.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"SFT_ABLATE_CACHE": str(cache_dir)}
     pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     wheel = next(dist.glob("sft_ablate-*.whl"))
-    subprocess.run([*pip, "-c", str(PROJECT_ROOT / "constraints.txt"), str(wheel)], check=True, timeout=1800)
+    subprocess.run([*pip, "-c", str(PROJECT_ROOT / "constraints.txt"), str(wheel)], check=True, env=env, timeout=1800)
 
     work = tmp_path / "elsewhere"  # no conf/, no checkout: the configs must come from the wheel
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"SFT_ABLATE_CACHE": str(cache_dir)}
     script = str(env_dir / "bin" / "sft-ablate")
     one = subprocess.run([script, *SMALL, "mix=50_50", "hydra.run.dir=out"], cwd=work, env=env,
                          capture_output=True, text=True, timeout=900)  # fmt: skip
