@@ -17,7 +17,7 @@ import pytest
 
 from sft_ablate.config import SourceConfig
 from sft_ablate.data.sources import load_source
-from sft_ablate.paths import PROJECT_ROOT, SAMPLE_DATA_DIR
+from sft_ablate.paths import PROJECT_ROOT, SAMPLE_DATA_DIR, SYNTH_CONF_DIR
 from tests.chat_server import ChatServer, scripted_model
 from tests.conftest import run_cli
 
@@ -316,7 +316,8 @@ def test_local_tiny_model_runs_every_stage_and_a_rerun_generates_nothing(tmp_pat
     # The tiny model never stops on its own: every answer runs to max_new_tokens and is rejected as truncated,
     # so the job ends incomplete (exit 2) and says so.
     first = run_synth(["synth=tiny", f"hydra.run.dir={tmp_path / 'one'}"], tmp_path, cache_dir)
-    assert first.returncode == 2 and "synth made 0 of 4 rows" in first.stderr, first.stderr[-3000:]
+    printed = first.stdout + first.stderr  # the message goes through Hydra's job log (stdout) and stderr
+    assert first.returncode == 2 and "synth made 0 of 4 rows" in printed, printed[-3000:]
     second = run_synth(["synth=tiny", f"hydra.run.dir={tmp_path / 'two'}"], tmp_path, cache_dir)
     assert second.returncode == 2, second.stderr[-3000:]
     one, two = results(tmp_path / "one")["synth"], results(tmp_path / "two")["synth"]
@@ -368,19 +369,18 @@ def test_mix_trains_on_a_synthesized_file(tmp_path, cache_dir):
     assert r["data"]["sources"]["synthetic"]["rows"] == 16
 
 
-@pytest.mark.parametrize("option", sorted(p.stem for p in (PROJECT_ROOT / "conf" / "synth").glob("*.yaml")))
+@pytest.mark.parametrize("option", sorted(p.stem for p in (SYNTH_CONF_DIR / "synth").glob("*.yaml")))
 def test_every_synth_option_composes_and_validates(option):
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     from sft_ablate.config import SynthAppConfig, to_config
     from sft_ablate.launch.hydra_setup import register
-    from sft_ablate.paths import CONF_DIR
 
     register()
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR)):
-        config = to_config(compose(config_name="synth", overrides=[f"synth={option}"]))
+    with initialize_config_dir(config_dir=str(SYNTH_CONF_DIR)):
+        config = to_config(compose(config_name="config", overrides=[f"synth={option}"]))
     assert isinstance(config, SynthAppConfig) and config.synth.generators and config.synth.judge.model
     if option == "openai":  # the key comes from an environment variable, by name
         assert config.synth.judge.api_key_env == "OPENAI_API_KEY" and config.synth.judge.kind == "openai"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,8 @@ def test_a_source_without_task_keeps_tracking_on(tmp_path, caplog):
     tracker.summary({"metrics/eval_loss": 1.5})
     tracker.finish()
     assert tracker.state() == {"status": "ok", "error": None}
-    assert "W&B" not in caplog.text
+    # No W&B warning (an INFO line saying where the offline run is, is fine)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "W&B" in r.getMessage()]
 
 
 def test_a_wandb_failure_is_recorded_and_later_calls_are_skipped(tmp_path):
