@@ -126,13 +126,39 @@ def test_a_local_llm_judge_scores_the_verdicts_and_always_gives_one(cache_dir):
     seen = []
     verdicts = llm.judge(matchups, on_result=lambda i, j: seen.append(i))
     assert sorted(seen) == list(range(5)) and all(v.verdict in ("A", "B", "C") for v in verdicts)
-    assert all("log-likelihood" in v.raw for v in verdicts)
+    assert all("log-likelihood of each reply (calibrated)" in v.raw for v in verdicts)
     # The batched, right-padded scores equal one row scored alone.
     model, tokenizer = llm.backend.model, llm.backend.tokenizer
     conversation = [{"role": "user", "content": texts[0]}]
     batched = reply_logprobs(model, tokenizer, [conversation, [{"role": "user", "content": texts[1] * 3}]], ["[[A]]", "[[B]]"])
     alone = reply_logprobs(model, tokenizer, [conversation], ["[[B]]"])
     assert batched[0][1] == pytest.approx(alone[0][0], abs=1e-4)
+
+
+class BiasedScores:
+    """A judge model's scores: [[A]] 5 nats likelier whatever it is shown, plus what the answers say."""
+
+    def __init__(self) -> None:
+        self.stats = type("Stats", (), {"calls": 0})()
+
+    def score_replies(self, conversations, replies, on_result=None):
+        out = []
+        for i, conversation in enumerate(conversations):
+            text = conversation[0]["content"]
+            a_good, b_good = "Assistant A: good" in text, "Assistant B: good" in text
+            scores = [-1.0 + 5.0 + (1.0 if a_good else 0.0), -1.0 + (1.0 if b_good else 0.0), -3.0]
+            out.append(scores)
+            if on_result:
+                on_result(i, scores)
+        return out
+
+
+def test_calibration_takes_the_judges_constant_position_bias_out_of_its_verdicts(monkeypatch):
+    monkeypatch.setattr("sft_ablate.arena.judges.LocalBackend", BiasedScores)
+    llm = LLMJudge.__new__(LLMJudge)
+    llm.backend, llm.sampling = BiasedScores(), None
+    both = [Matchup(("q",), None, None, ("good",), ("bad",)), Matchup(("q",), None, None, ("bad",), ("good",))]
+    assert [j.verdict for j in llm.judge(both)] == ["A", "B"]  # uncalibrated, both would be A
 
 
 # ---- decisive statistics ----------------------------------------------------------------------------------------

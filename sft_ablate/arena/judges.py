@@ -12,7 +12,11 @@
   two different ones, is unparseable: stored as such and counted, never guessed. A local model (small,
   e.g. SmolLM2-135M) cannot be trusted to write that format, so it is not asked to: the three verdicts
   are scored by their log-likelihood as the judge's reply, and the likeliest is its verdict. Every
-  battle gets one.
+  battle gets one. A small model prefers one reply whatever it is shown (SmolLM2-135M: ``[[A]]`` every
+  time), so the scores are calibrated first: from each verdict's log-likelihood we subtract its
+  log-likelihood on a content-free battle (the same question, both answers empty), scored once per
+  question. What is left is how much the two real answers move the judge; the swap agreement measures
+  the bias that calibration does not remove.
 
 Both answer ``judge(matchups, on_result) -> list[Judgment]``; ``on_result(i, judgment)`` fires as each
 verdict is ready, so the arena stores it at once.
@@ -59,7 +63,7 @@ OnJudgment = Callable[[int, Judgment], None]
 
 def judge_identity(judge: JudgeConfig) -> dict[str, Any]:
     """What a verdict depends on (not timeouts or concurrency): its hash keys the judgment cache."""
-    identity: dict[str, Any] = {"kind": judge.kind, "version": 2}
+    identity: dict[str, Any] = {"kind": judge.kind, "version": 3}
     if judge.kind == "reference":
         identity.update(embedding_model=judge.embedding_model, margin=judge.margin, echo_threshold=judge.echo_threshold)
     else:
@@ -69,7 +73,7 @@ def judge_identity(judge: JudgeConfig) -> dict[str, Any]:
             backend={"kind": b.kind, "model": b.model, "base_url": b.base_url},
             sampling=asdict(judge.sampling),
             prompt=PAIRWISE_PROMPT,
-            verdict="likelihood" if b.kind == "local" else "generated",
+            verdict="calibrated likelihood" if b.kind == "local" else "generated",
         )
     return identity
 
@@ -215,7 +219,7 @@ class LLMJudge:
     def judge(self, matchups: list[Matchup], on_result: OnJudgment | None = None) -> list[Judgment]:
         conversations = [pairwise_messages(m) for m in matchups]
         if isinstance(self.backend, LocalBackend):
-            return self._by_likelihood(conversations, on_result)
+            return self._by_likelihood(matchups, conversations, on_result)
 
         def parsed(i: int, text: str) -> None:
             if on_result:
@@ -224,13 +228,20 @@ class LLMJudge:
         texts = self.backend.generate(conversations, self.sampling, parsed)
         return [Judgment(parse_pairwise(t), t) for t in texts]
 
-    def _by_likelihood(self, conversations: list[Messages], on_result: OnJudgment | None) -> list[Judgment]:
+    def _by_likelihood(
+        self, matchups: list[Matchup], conversations: list[Messages], on_result: OnJudgment | None
+    ) -> list[Judgment]:
+        # The content-free battle of each question: what the judge says when there is nothing to compare.
+        questions = list(dict.fromkeys(m.turns for m in matchups))
+        empty = [pairwise_messages(Matchup(q, None, None, ("",) * len(q), ("",) * len(q))) for q in questions]
+        prior = dict(zip(questions, self.backend.score_replies(empty, list(VERDICT_REPLIES))))
         out: list[Judgment] = [Judgment(None, "")] * len(conversations)
 
         def scored(i: int, logprobs: list[float]) -> None:
-            best = int(np.argmax(logprobs))
-            words = ", ".join(f"{r} {lp:.3f}" for r, lp in zip(VERDICT_REPLIES, logprobs))
-            out[i] = Judgment(VERDICTS[best], f"log-likelihood of each reply: {words}")
+            calibrated = [lp - p for lp, p in zip(logprobs, prior[matchups[i].turns])]
+            best = int(np.argmax(calibrated))
+            words = ", ".join(f"{r} {lp:.3f} ({c:+.3f})" for r, lp, c in zip(VERDICT_REPLIES, logprobs, calibrated))
+            out[i] = Judgment(VERDICTS[best], f"log-likelihood of each reply (calibrated): {words}")
             if on_result:
                 on_result(i, out[i])
 

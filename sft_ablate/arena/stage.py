@@ -23,7 +23,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sft_ablate.arena.judges import Matchup, judge_hash, make_judge
+from tqdm.auto import tqdm
+
+from sft_ablate.arena.judges import Judgment, Matchup, judge_hash, make_judge
 from sft_ablate.arena.ratings import Battle, BradleyTerryFit, Rating, fit_bradley_terry
 from sft_ablate.arena.store import STORE_FILE, ArenaStore, StoredBattle
 from sft_ablate.cache import content_key
@@ -180,10 +182,14 @@ def play(store: ArenaStore, judge: JudgeConfig, cache_dir: Path, fixtures: list[
     missing = [k for k in todo if k not in done]
     if missing:  # the judge (maybe a model to load) only when there is something to judge
         log.info("arena: %d judgments to make (%d cached)", len(missing), len(done))
-        make_judge(judge, cache_dir).judge(
-            [todo[k] for k in missing],
-            on_result=lambda i, j: store.add_judgment(missing[i], jhash, j.verdict, j.raw),  # stored at once
-        )
+        judge_now = make_judge(judge, cache_dir)
+        with tqdm(total=len(missing), desc="Judging", unit="judgment", disable=len(missing) < 2) as bar:
+
+            def stored(i: int, j: Judgment) -> None:  # stored at once: an interrupted arena keeps what it judged
+                store.add_judgment(missing[i], jhash, j.verdict, j.raw)
+                bar.update()
+
+            judge_now.judge([todo[k] for k in missing], on_result=stored)
     return {"judgments": len(todo), "judge_calls": len(missing), "cached_judgments": len(todo) - len(missing)}
 
 
