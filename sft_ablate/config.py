@@ -248,6 +248,9 @@ class DiversityConfig:
     # the low/medium/high selections choose from and the pool's measures are taken on. It bounds the data stage
     # by the budget, not the pool: a 50k-row source costs as much as a 2k-row one. null: the whole pool.
     pool_sample: int | None = 2048
+    # A level that selects nothing (method random, diversity=all) only measures its sample, and a measure needs
+    # fewer rows than a selection: its sample is at most this many rows (the encoder costs ~15-60 rows/s on 2 cores).
+    measure_sample: int = 512
 
     def __post_init__(self) -> None:
         if self.method not in DIVERSITY_METHODS:
@@ -258,6 +261,8 @@ class DiversityConfig:
             raise ConfigError(f"diversity.embed must be one of {', '.join(EMBED_TEXTS)}, got {self.embed!r}")
         if self.measure_clusters < 2:
             raise ConfigError(f"diversity.measure_clusters must be at least 2, got {self.measure_clusters}")
+        if self.measure_sample < 2:
+            raise ConfigError(f"diversity.measure_sample must be at least 2, got {self.measure_sample}")
         if self.pool_sample is not None and self.pool_sample < 2:
             raise ConfigError(f"diversity.pool_sample must be at least 2 or null (the whole pool), got {self.pool_sample}")
 

@@ -237,7 +237,12 @@ def test_a_pool_larger_than_its_sample_embeds_only_the_sample_and_the_drawn_rows
     before = embeddings.encoder_calls
     data = prepare_data(compose_config(overrides))
     div = data.report["diversity"]
-    assert div["pool_sampled"] and div["pool"]["rows"] == 80 and div["pool_rows_total"] == 581
+    sources = data.report["sources"].values()
+    # The filters examined 2 x (the eval rows + 4 x the budget) rows of each ~290-row source, not all of it.
+    examined = 2 * (compose_config(overrides).data.eval_per_source + 4 * 16)
+    assert [s["rows_examined"] for s in sources] == [examined, examined] and examined < 290
+    assert div["pool_sampled"] and div["pool"]["rows"] == 80
+    assert div["pool_rows_total"] == sum(s["rows_available"] for s in sources) < 581
     assert embeddings.encoder_calls - before == div["embedded_rows"] <= 80 + 16
     for pick in data.picks.values():
         assert len(pick.sample) == len(pick.vectors) == 40 and len(pick.drawn) == len(pick.drawn_vectors) == 8
@@ -246,3 +251,39 @@ def test_a_pool_larger_than_its_sample_embeds_only_the_sample_and_the_drawn_rows
     high = prepare_data(compose_config([*overrides, "diversity=high", "seed=1"]))
     for name, pick in high.picks.items():
         assert pick.sample == data.picks[name].sample and set(pick.drawn) <= set(pick.sample)
+
+
+def _large_source(path: Path, rows: int, duplicates: int = 1) -> Path:
+    """`rows` distinct prompt/completion rows made from the bundled ones (each written `duplicates` times)."""
+    bundled = [json.loads(line)["messages"] for line in (SAMPLE_DATA_DIR / "human.jsonl").read_text().splitlines()]
+    with path.open("w") as f:
+        for i in range(rows):
+            messages = bundled[i % len(bundled)]
+            row = {"prompt": f"Case {i}: {messages[0]['content']}", "completion": f"For case {i}: {messages[-1]['content']}"}
+            f.write((json.dumps(row) + "\n") * duplicates)
+    return path
+
+
+def test_a_large_source_is_filtered_only_as_far_as_the_budget_needs(cache_dir, tmp_path):
+    """The quality filters examine a seeded subset of a source much larger than the run needs; every mix level
+    and seed examines the same rows, so the held-out rows do not move."""
+    source = _large_source(tmp_path / "large.jsonl", 3000)
+    base = ["model=tiny", f"data.sources.human.path={source}", "data.budget=16", "diversity.pool_sample=64"]
+    runs = [prepare_data(compose_config([*base, f"mix={mix}", f"seed={seed}"])) for mix, seed in [("30_70", 0), ("70_30", 1)]]
+    need = compose_config(base).data.eval_per_source + 64
+    for data in runs:
+        human = data.report["sources"]["human"]
+        assert human["rows_valid"] == 3000 and human["rows_examined"] == 2 * need
+        assert human["rows_kept"] == 2 * need - sum(human["removed"].values())
+        assert all(row.origin.startswith(str(source)) for row in data.pool["human"].examples)
+    assert runs[0].report["eval_hash"] == runs[1].report["eval_hash"]
+    assert runs[0].report["train_hash"] != runs[1].report["train_hash"]
+
+
+def test_when_too_few_examined_rows_pass_the_filters_more_are_examined(cache_dir, tmp_path):
+    source = _large_source(tmp_path / "copies.jsonl", 90, duplicates=40)  # 90 distinct rows, 40 copies of each
+    config = compose_config(["model=tiny", f"data.sources.human.path={source}", "data.budget=16", "diversity.pool_sample=64"])
+    need = config.data.eval_per_source + 64
+    human = prepare_data(config).report["sources"]["human"]
+    assert human["rows_examined"] > 2 * need and human["rows_kept"] >= need  # doubled until enough rows passed
+    assert human["removed"]["exact_dedup"] > 0

@@ -22,7 +22,7 @@ from sft_ablate.data import diversity
 from sft_ablate.data.embeddings import embed_texts
 from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
 from sft_ablate.data.mixture import MixturePlan, draw_indices, hold_out, plan_mixture, source_rng
-from sft_ablate.data.quality import apply_filters
+from sft_ablate.data.quality import QualityResult, apply_filters
 from sft_ablate.data.sources import BadRow, Example, LoadedSource, load_source
 from sft_ablate.errors import DataError
 from sft_ablate.io import write_bytes_atomic
@@ -94,7 +94,7 @@ def _prepare_data(config: Config) -> PreparedData:
     }
 
     # Filter before the hold-out, so a duplicate can never sit on both sides of it.
-    quality = apply_filters({name: s.examples for name, s in loaded.items()}, config.quality, heldout)
+    quality, examined = filter_enough(loaded, config, heldout)
     pool = {name: replace(s, examples=quality.kept[name]) for name, s in loaded.items()}
     for name, source in pool.items():
         if not source.examples:
@@ -142,6 +142,7 @@ def _prepare_data(config: Config) -> PreparedData:
                 "rows_read": source.rows_read,
                 "rows_invalid": len(source.bad_rows),
                 "rows_valid": len(source.examples),
+                "rows_examined": examined[name],
                 "removed": quality.removed[name],
                 "pii_redacted": quality.redacted[name],
                 "special_tokens_stripped": quality.special_tokens_stripped[name],
@@ -189,6 +190,54 @@ def _prepare_data(config: Config) -> PreparedData:
     )
 
 
+def rows_needed(config: Config) -> int | None:
+    """Kept rows per source that a run can use: the hold-out, then the larger of the diversity measures' pool
+    sample and what the budget could draw (the pool sample grows to 4 x a source's share; a token budget may
+    draw twice the rows of its estimate). The whole budget, not a source's share, so every mix level of a
+    study examines the same rows. None: the whole source (diversity.pool_sample=null)."""
+    if config.diversity.pool_sample is None:
+        return None
+    per_budget = 4 if config.data.budget_unit == "rows" else 8
+    return config.data.eval_per_source + max(config.diversity.pool_sample, per_budget * config.data.budget)
+
+
+def filter_enough(
+    loaded: dict[str, LoadedSource], config: Config, heldout: dict[str, list[Example]]
+) -> tuple[QualityResult, dict[str, int]]:
+    """The quality filters over as much of each source as the run needs, so a large source costs what the
+    budget needs rather than its size: a source with more valid rows than twice `rows_needed` is filtered
+    on a seeded random subset of its rows (kept in file order; the same for every mix level and run seed),
+    doubled until enough rows pass. Returns the filters' result and the rows examined per source."""
+    need = rows_needed(config)
+    size = {name: len(source.examples) for name, source in loaded.items()}
+    examined = {name: n if need is None else min(n, 2 * need) for name, n in size.items()}
+    while True:
+        subsets = {name: examined_subset(loaded[name].examples, examined[name], config.data.split_seed, name) for name in loaded}
+        quality = apply_filters(subsets, config.quality, heldout)
+        short = [name for name in loaded if len(quality.kept[name]) < (need or 0) and examined[name] < size[name]]
+        if not short:
+            break
+        for name in short:
+            examined[name] = min(size[name], 2 * examined[name])
+    for name, n in examined.items():
+        if n < size[name]:
+            log.info(
+                "data: source %r is larger than the run needs: the quality filters examined %d of its %d rows",
+                name,
+                n,
+                size[name],
+            )
+    return quality, examined
+
+
+def examined_subset(rows: list[Example], n: int, split_seed: int, source: str) -> list[Example]:
+    """n of the rows, drawn by a seeded permutation and kept in file order (all of them when n covers them)."""
+    if n >= len(rows):
+        return rows
+    chosen = np.sort(source_rng(split_seed, f"examine/{source}").permutation(len(rows))[:n])
+    return [rows[i] for i in chosen]
+
+
 @dataclass
 class Pick:
     """One source's rows for a run: the embedded pool sample, and the rows drawn into the train set."""
@@ -202,10 +251,16 @@ class Pick:
 
 def pool_sample(pool_size: int, share: int, config: DiversityConfig, source: str) -> list[int]:
     """The rows of a pool that get embedded: a seeded sample that depends on neither the run's seed nor its mix,
-    so every run of a study embeds the same rows (cached once). At least 4x the share, so a selection has room."""
-    if config.pool_sample is None or pool_size <= max(config.pool_sample, 4 * share):
+    so every run of a study embeds the same rows (cached once). At least 4x the share, so a selection has room;
+    a uniform draw selects nothing, so its sample is only measured and at most `measure_sample` rows."""
+    if config.pool_sample is None:
         return list(range(pool_size))
-    size = max(config.pool_sample, 4 * share)
+    if config.method == "random":
+        size = min(config.pool_sample, config.measure_sample)
+    else:
+        size = max(config.pool_sample, 4 * share)
+    if pool_size <= size:
+        return list(range(pool_size))
     return sorted(int(i) for i in source_rng(0, f"pool-sample/{source}").choice(pool_size, size, replace=False))
 
 
