@@ -18,7 +18,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Responder = Callable[[dict[str, Any]], str]
+Responder = Callable[[dict[str, Any]], "str | tuple[str, str]"]  # text, or (text, finish_reason)
 
 _WORDS = [
     "apple",
@@ -209,6 +209,8 @@ class ChatServer:
         if self.status is not None:
             return self.status, {"error": {"message": f"status {self.status} for all"}}, {}
         text = self.responder(body)
+        # A responder may say why the answer ended, as (text, finish_reason): "length" when it was cut off.
+        text, finish_reason = text if isinstance(text, tuple) else (text, "stop")
         return (
             200,
             {
@@ -216,7 +218,7 @@ class ChatServer:
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body.get("model"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             },
             {},

@@ -124,3 +124,16 @@ def test_cache_answers_a_repeat_without_a_request_and_keeps_what_finished_before
         assert again.requests == 3  # only the three never answered
         assert CachedBackend(backend(again), tmp_path).generate(questions(8), GREEDY) == answers
         assert again.requests == 3  # a repeat: zero requests
+
+
+def test_an_http_answer_cut_off_by_max_tokens_is_known_by_its_finish_reason_also_from_the_cache(tmp_path):
+    def cut_odd_ones(body):
+        number = int(body["messages"][-1]["content"].split()[-1].rstrip("?"))
+        return (f"A long answer to {number} that", "length") if number % 2 else (f"Answer {number}.", "stop")
+
+    with ChatServer(cut_odd_ones) as server:
+        answers = CachedBackend(backend(server), tmp_path).generate(questions(4), GREEDY)
+        fresh = CachedBackend(backend(server), tmp_path)  # a later run: every answer from the cache
+        assert fresh.generate(questions(4), GREEDY) == answers and server.requests == 4
+    assert fresh.hit_length_limit(answers, GREEDY) == [False, True, False, True]
+    assert fresh.hit_length_limit(["an answer from elsewhere"], GREEDY) == [None]  # unknown, not guessed

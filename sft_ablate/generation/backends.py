@@ -186,6 +186,7 @@ class OpenAIBackend:
         self.url = spec.base_url.rstrip("/") + "/chat/completions"
         self.identity = {"kind": "openai", "model": spec.model, "base_url": spec.base_url.rstrip("/")}
         self.stats = CallStats()
+        self.finish_reasons: dict[str, str | None] = {}  # answer text -> the server's finish_reason ("length": cut off)
         self._lock = threading.Lock()
         self._key = self._read_key()
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
@@ -265,7 +266,10 @@ class OpenAIBackend:
                 problem, wait = f"{type(err).__name__}: {err}", None
             else:
                 if response.status_code == 200:
-                    return _answer_text(response, self.url)
+                    text, finish_reason = _answer(response, self.url)
+                    with self._lock:
+                        self.finish_reasons[text] = finish_reason
+                    return text
                 if response.status_code not in RETRY_STATUSES:
                     raise BackendError(self._status_message(response))
                 problem, wait = self._status_message(response), _retry_after(response)
@@ -305,16 +309,18 @@ class OpenAIBackend:
         return f"HTTP {status} from {where}: {detail}"
 
 
-def _answer_text(response: httpx.Response, url: str) -> str:
+def _answer(response: httpx.Response, url: str) -> tuple[str, str | None]:
+    """The answer's text and finish_reason ("stop", "length", ... or None when the server gives none)."""
     try:
-        payload = response.json()
-        content = payload["choices"][0]["message"].get("content")
+        choice = response.json()["choices"][0]
+        content, finish_reason = choice["message"].get("content"), choice.get("finish_reason")
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as err:
         raise BackendError(
             f"{url} answered 200 but not with a chat completion ({type(err).__name__}: {err}); "
             f"body starts: {response.text[:200]!r}"
         ) from err
-    return (content or "").strip()  # a refusal or a tool call has no text: an empty answer, rejected downstream
+    # A refusal or a tool call has no text: an empty answer, rejected downstream.
+    return (content or "").strip(), finish_reason if isinstance(finish_reason, str) else None
 
 
 def _error_detail(response: httpx.Response) -> str:
@@ -353,6 +359,7 @@ class CachedBackend:
         self.dir = cache_dir / "generations"
         self.calls = 0  # answers asked of the backend through this wrapper (one role)
         self.cache_hits = 0  # answers served from the cache instead
+        self.finish_reasons: dict[str, str | None] = {}  # answer text -> finish_reason, for HTTP answers
 
     def key(self, conversation: Messages, sampling: Sampling) -> str:
         return content_key("generation-v1", self.identity, conversation, asdict(sampling))
@@ -366,14 +373,19 @@ class CachedBackend:
         for key in dict.fromkeys(keys):  # each distinct conversation once
             path = self._path(key)
             if path.exists():
-                outputs[key] = read_json(path)["text"]
+                entry = read_json(path)
+                outputs[key] = entry["text"]
+                self.finish_reasons[entry["text"]] = entry.get("finish_reason")
         self.cache_hits += sum(1 for key in keys if key in outputs)
         missing = [key for key in dict.fromkeys(keys) if key not in outputs]
         self.calls += len(missing)
         todo = [conversations[keys.index(key)] for key in missing]
 
         def store(i: int, text: str) -> None:
-            write_json_atomic(self._path(missing[i]), {"text": text, "backend": self.identity, "sampling": asdict(sampling)})
+            finish_reason = getattr(self.backend, "finish_reasons", {}).get(text)
+            self.finish_reasons[text] = finish_reason
+            entry = {"text": text, "finish_reason": finish_reason, "backend": self.identity, "sampling": asdict(sampling)}
+            write_json_atomic(self._path(missing[i]), entry)
             outputs[missing[i]] = text
             if on_result:
                 for j, key in enumerate(keys):
@@ -385,11 +397,12 @@ class CachedBackend:
         return [outputs[key] for key in keys]
 
     def hit_length_limit(self, texts: list[str], sampling: Sampling) -> list[bool | None]:
-        """Whether each answer was cut off by max_new_tokens; None where the backend cannot tell (HTTP: its
-        finish_reason is not kept in the cache yet)."""
+        """Whether each answer was cut off by max_new_tokens: counted for a local model, the server's
+        finish_reason ("length") for HTTP; None where a server gave none."""
         if isinstance(self.backend, LocalBackend):
             return self.backend.hit_length_limit(texts, sampling)
-        return [None] * len(texts)
+        reasons = [self.finish_reasons.get(text) for text in texts]
+        return [None if reason is None else reason == "length" for reason in reasons]
 
 
 def make_backend(
