@@ -13,6 +13,7 @@
 
     python -m bench.bench_study --quick        # tiny only, small settings: a few minutes on an idle 2-core machine
     python -m bench.bench_study --smollm2 --default
+    python -m bench.bench_study --parts data,default   # some parts only (study, data, padding, threads, default)
 
 Prints a table and appends it to BENCHMARKS.md, with the load average next to each figure.
 """
@@ -35,6 +36,7 @@ from bench.common import THREADS, append_benchmarks, print_table
 ROOT = Path(__file__).resolve().parents[1]
 MIXES = {"30_70": 0.3, "50_50": 0.5, "70_30": 0.7}  # mix name -> synthetic fraction
 SEEDS = (0, 1, 2)
+PARTS = ("study", "data", "padding", "threads", "default")  # --parts
 
 
 def load() -> str:
@@ -268,10 +270,16 @@ def main() -> None:
     parser.add_argument("--smollm2", action="store_true", help="also the study and padding on SmolLM2-135M")
     parser.add_argument("--default", action="store_true", help="also the embedded default run's wall time")
     parser.add_argument("--rows", type=int, default=None, help="rows of the large source (default 50,000)")
+    parser.add_argument(
+        "--parts", default=None, help=f"which parts to run, comma-separated, of {','.join(PARTS)} (default: all but default)"
+    )
     parser.add_argument("--prepare-only", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare_only is not None:
         return prepare_only(args.prepare_only)
+    parts = set(args.parts.split(",")) if args.parts else set(PARTS) - ({"default"} - ({"default"} if args.default else set()))
+    if parts - set(PARTS):
+        parser.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}; choose from {', '.join(PARTS)}")
     budget, steps = (32, 4) if args.quick else (64, 8)
     columns = ["measure", "value", "detail", "goal", "status and load"]
 
@@ -281,16 +289,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for model in ["tiny", *(["smollm2_135m"] if args.smollm2 else [])]:
+        models = ["tiny", *(["smollm2_135m"] if args.smollm2 else [])]
+        for model in models if "study" in parts else []:
             report(f"Study: mix_ratio, sft-ablate vs plain TRL scripts ({model})", study(model, budget, steps, work / model))
-        report("Data stage on a large local source", data_stage(args.rows or (10_000 if args.quick else 50_000), work))
-        for model in ["tiny", *(["smollm2_135m"] if args.smollm2 else [])]:
+        if "data" in parts:
+            report("Data stage on a large local source", data_stage(args.rows or (10_000 if args.quick else 50_000), work))
+        for model in models if "padding" in parts else []:
             report(
                 f"Padding: length-grouped vs naive padded batches ({model})",
                 padding(model, 128 if model == "tiny" else budget),
             )
-        report("Threads", threads(steps * 2))
-        if args.default:
+        if "threads" in parts:
+            report("Threads", threads(steps * 2))
+        if "default" in parts:
             report("Default run", default_run(work))
 
 

@@ -128,11 +128,15 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
             for round_no in range(cfg.max_rounds):
                 if len(rows) >= cfg.target_rows:
                     break
+                stage = f"round {round_no + 1}/{cfg.max_rounds}:"
+                bar.set_postfix_str(f"{stage} writing instructions")  # a round takes minutes on CPU: say where it is
                 with _timed(timings, "instructions"):
                     tasks = new_tasks(cfg, round_no, backends, rng, seeds, weak, machine, novelty, counts, rejected)
                     machine += tasks
+                bar.set_postfix_str(f"{stage} answering {len(tasks)} instructions")
                 with _timed(timings, "candidates"):
                     candidates = sample_candidates(cfg, tasks, backends, counts, rejected)
+                bar.set_postfix_str(f"{stage} judging {len(candidates)} answers")
                 with _timed(timings, "judge"):
                     judge_candidates(cfg, candidates, backends, counts, rejected)
                 accepted = select(cfg, candidates, counts, rejected)
@@ -144,7 +148,7 @@ def synthesize(config: SynthAppConfig, run_dir: Path) -> dict[str, Any]:
                 write_jsonl_atomic(partial, rows)
                 write_jsonl_atomic(run_dir / "rejected.jsonl", rejected)
                 bar.update(min(len(new_rows), cfg.target_rows - bar.n))
-                bar.set_postfix(round=round_no + 1, tasks=counts["tasks_kept"], accept=f"{_rate(counts):.0%}")
+                bar.set_postfix_str(f"{stage} {counts['tasks_kept']} tasks kept, {_rate(counts):.0%} of answers accepted")
                 _save_progress(record, cfg, counts, timings, backends, rows, started)
             # Rows past the target are not kept, but they are accounted for: accepted == rows + over_target.
             for row in rows[cfg.target_rows :]:
