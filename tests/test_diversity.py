@@ -264,6 +264,7 @@ def _large_source(path: Path, rows: int, duplicates: int = 1) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_large_source_is_filtered_only_as_far_as_the_budget_needs(cache_dir, tmp_path):
     """The quality filters examine a seeded subset of a source much larger than the run needs; every mix level
     and seed examines the same rows, so the held-out rows do not move."""
@@ -280,6 +281,7 @@ def test_a_large_source_is_filtered_only_as_far_as_the_budget_needs(cache_dir, t
     assert runs[0].report["train_hash"] != runs[1].report["train_hash"]
 
 
+@pytest.mark.slow
 def test_when_too_few_examined_rows_pass_the_filters_more_are_examined(cache_dir, tmp_path):
     source = _large_source(tmp_path / "copies.jsonl", 90, duplicates=40)  # 90 distinct rows, 40 copies of each
     config = compose_config(["model=tiny", f"data.sources.human.path={source}", "data.budget=16", "diversity.pool_sample=64"])
