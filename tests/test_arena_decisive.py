@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from sft_ablate.arena import __main__ as arena_cli
 from sft_ablate.arena import stage as arena
@@ -127,12 +128,18 @@ def test_a_local_llm_judge_scores_the_verdicts_and_always_gives_one(cache_dir):
     verdicts = llm.judge(matchups, on_result=lambda i, j: seen.append(i))
     assert sorted(seen) == list(range(5)) and all(v.verdict in ("A", "B", "C") for v in verdicts)
     assert all("log-likelihood of each reply (calibrated)" in v.raw for v in verdicts)
-    # The batched, right-padded scores equal one row scored alone.
+    # Replies scored on the prompt's cache, right-padded, equal one forward pass over prompt + reply.
     model, tokenizer = llm.backend.model, llm.backend.tokenizer
     conversation = [{"role": "user", "content": texts[0]}]
-    batched = reply_logprobs(model, tokenizer, [conversation, [{"role": "user", "content": texts[1] * 3}]], ["[[A]]", "[[B]]"])
-    alone = reply_logprobs(model, tokenizer, [conversation], ["[[B]]"])
-    assert batched[0][1] == pytest.approx(alone[0][0], abs=1e-4)
+    replies = ["[[A]]", "a longer reply of several tokens"]
+    scored = reply_logprobs(model, tokenizer, [conversation, [{"role": "user", "content": texts[1] * 3}]], replies)
+    prompt = tokenizer.apply_chat_template(conversation, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
+    for reply, score in zip(replies, scored[0]):
+        ids = tokenizer(reply, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([list(prompt) + ids])).logits[0].float()
+        whole = torch.log_softmax(logits, dim=-1)[len(prompt) - 1 : -1].gather(1, torch.tensor(ids)[:, None]).sum()
+        assert score == pytest.approx(float(whole), abs=1e-4)
 
 
 class BiasedScores:

@@ -117,17 +117,13 @@ class LocalBackend:
 
         if self.model is None:
             self.model, self.tokenizer = self._load()
-        per_batch = max(1, self.batch_size // len(replies))  # conversations per forward batch
         out: list[list[float]] = []
-        for start in range(0, len(conversations), per_batch):
-            chunk = conversations[start : start + per_batch]
-            scored = reply_logprobs(self.model, self.tokenizer, chunk, replies, batch_size=len(chunk) * len(replies))
-            self.stats.calls += len(chunk)
+        for i, conversation in enumerate(conversations):
+            out += reply_logprobs(self.model, self.tokenizer, [conversation], replies)
+            self.stats.calls += 1
             self.stats.requests += 1
-            for i, logprobs in enumerate(scored, start):
-                out.append(logprobs)
-                if on_result:
-                    on_result(i, logprobs)
+            if on_result:
+                on_result(i, out[-1])
         return out
 
     def hit_length_limit(self, texts: list[str], sampling: Sampling) -> list[bool]:

@@ -72,43 +72,45 @@ def reply_logprobs(
     tokenizer: PreTrainedTokenizerBase,
     conversations: list[Messages],
     replies: list[str],
-    batch_size: int = 8,
 ) -> list[list[float]]:
     """The log-likelihood of each reply as the assistant's answer to each conversation: (conversations, replies).
 
-    One forward pass per (conversation, reply) row, right-padded: in a causal model, padding after a row's
-    last token cannot change that row's logits.
+    Each conversation is read once; its key/value cache is then copied for every reply, so scoring three short
+    replies after a long prompt costs about one pass over the prompt, not three. The replies are right-padded:
+    in a causal model, padding after a reply's last token cannot change that reply's logits.
     """
     import torch
 
     reply_ids = [tokenizer(r, add_special_tokens=False)["input_ids"] for r in replies]
-    rows, spans = [], []
-    for conv in conversations:
-        prompt = tokenizer.apply_chat_template(conv, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
-        for ids in reply_ids:
-            rows.append(list(prompt) + ids)
-            spans.append((len(prompt), len(prompt) + len(ids)))
-    scores: list[float] = []
+    width = max(len(ids) for ids in reply_ids)
+    batch = torch.full((len(replies), width), tokenizer.pad_token_id, dtype=torch.long)
+    batch_mask = torch.zeros((len(replies), width), dtype=torch.long)
+    for i, ids in enumerate(reply_ids):
+        batch[i, : len(ids)] = torch.tensor(ids)
+        batch_mask[i, : len(ids)] = 1
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    for start in range(0, len(rows), batch_size):
-        batch, span = rows[start : start + batch_size], spans[start : start + batch_size]
-        width = max(len(r) for r in batch)
-        input_ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, r in enumerate(batch):
-            input_ids[i, : len(r)] = torch.tensor(r)
-            attention_mask[i, : len(r)] = 1
+    out: list[list[float]] = []
+    for conv in conversations:
+        prompt = tokenizer.apply_chat_template(conv, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
         with torch.no_grad():
-            logits = model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), use_cache=False).logits
-        logprobs = torch.log_softmax(logits.float(), dim=-1)
-        for i, (begin, end) in enumerate(span):
-            targets = input_ids[i, begin:end].to(device)
-            scores.append(float(logprobs[i, begin - 1 : end - 1].gather(1, targets[:, None]).sum()))
+            read = model(input_ids=torch.tensor([list(prompt)], device=device), use_cache=True)
+            first = torch.log_softmax(read.logits[0, -1].float(), dim=-1)  # each reply's first token follows the prompt
+            cache = read.past_key_values
+            cache.batch_repeat_interleave(len(replies))
+            mask = torch.cat([torch.ones((len(replies), len(prompt)), dtype=torch.long), batch_mask], dim=1)
+            rest = model(
+                input_ids=batch.to(device), attention_mask=mask.to(device), past_key_values=cache, use_cache=False
+            ).logits
+        rest = torch.log_softmax(rest.float(), dim=-1)
+        scores = []
+        for i, ids in enumerate(reply_ids):
+            targets = batch[i, 1 : len(ids)].to(device)
+            scores.append(float(first[ids[0]] + rest[i, : len(ids) - 1].gather(1, targets[:, None]).sum()))
+        out.append(scores)
     model.train(was_training)
-    n = len(replies)
-    return [scores[i : i + n] for i in range(0, len(scores), n)]
+    return out
 
 
 def _left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
