@@ -56,6 +56,7 @@ def job_in(run_dir: Path, multirun: bool, resumable: bool = False) -> Iterator[N
     results.json, which then says "failed" and holds what a rerun resumes from. In a multirun the error goes to the sweeper, which records it and
     goes on with the other jobs; a single run logs it and exits 2. Hydra would print a traceback otherwise."""
     fresh = not any((run_dir / name).exists() for name in ("results.json", "checkpoints"))
+    quiet_libraries()
     try:
         yield
     except SftAblateError as err:
@@ -68,6 +69,22 @@ def job_in(run_dir: Path, multirun: bool, resumable: bool = False) -> Iterator[N
     except KeyboardInterrupt as err:  # results.json says "interrupted"; training saved a checkpoint
         log.error("interrupted (%s); rerun the same command to resume", err or "Ctrl-C")
         sys.exit(EXIT_INTERRUPTED)
+
+
+def quiet_libraries() -> None:
+    """Only our own progress on the console, for a command that has work to do (this imports transformers):
+    datasets' bars (TRL's "Truncating train dataset", "Creating parquet from Arrow"...) and transformers'
+    "Loading weights" / "Writing model shards" at every load and checkpoint flash by and say nothing to a
+    user. Downloads keep their bars (huggingface_hub's own)."""
+    import datasets
+    from transformers.utils import logging as transformers_logging
+
+    datasets.disable_progress_bars()
+    transformers_logging.set_tqdm_hook(_no_bar)
+
+
+def _no_bar(factory: Callable, args: tuple, kwargs: dict) -> object:
+    return factory(*args, **{**kwargs, "disable": True})
 
 
 def check_writable(directory: Path, what: str, how_to_change: str) -> None:

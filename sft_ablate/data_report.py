@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from sft_ablate.cli import run_command
+from sft_ablate.cli import quiet_libraries, run_command
 from sft_ablate.data.prepare import prepare_data
 from sft_ablate.data.report import approx_token_counts, plot, print_report, report_file
 from sft_ablate.errors import SftAblateError
@@ -38,6 +38,7 @@ def _data_report_command(args: argparse.Namespace, files: list[str], overrides: 
     if len(files) > 1:
         raise SftAblateError(f"name at most one data file, got {len(files)}: {', '.join(files)}")
     config = compose_config(overrides)
+    quiet_libraries()
     if files:
         path = Path(files[0])
         if not path.exists():

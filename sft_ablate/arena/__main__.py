@@ -29,7 +29,7 @@ from sft_ablate.arena.stage import (
     update_results,
 )
 from sft_ablate.arena.store import STORE_FILE, ArenaStore
-from sft_ablate.cli import run_command
+from sft_ablate.cli import quiet_libraries, run_command
 from sft_ablate.errors import DataError
 from sft_ablate.paths import default_cache_dir
 
@@ -180,6 +180,7 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
     path = args.root if args.root.suffix == ".sqlite" else args.root / STORE_FILE
     if not path.is_file():
         raise DataError(f"{path} does not exist: no arena store under {args.root} (runs write one with arena.enabled=true)")
+    quiet_libraries()
     root = path.parent
     cache_dir = args.cache_dir or default_cache_dir()
     with ArenaStore(path) as store:

@@ -23,6 +23,7 @@ cache is given a scratch directory through lighteval's own config (see benchmark
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
@@ -123,3 +124,19 @@ def keep_grad_mode() -> Iterator[None]:
         yield
     finally:
         torch.set_grad_enabled(enabled)
+
+
+@contextmanager
+def quiet_lighteval() -> Iterator[None]:
+    """lighteval's INFO chatter ("--- LOADING TASKS ---", cache notes, a batch-size note on every call) and its
+    bars off while it runs: the run logs each benchmark's scores itself. Its errors still show."""
+    from lighteval.models.transformers import transformers_model
+
+    logger = logging.getLogger("lighteval")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with mock.patch.object(transformers_model, "tqdm", functools.partial(transformers_model.tqdm, disable=True)):
+            yield
+    finally:
+        logger.setLevel(level)

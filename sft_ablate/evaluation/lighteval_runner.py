@@ -24,7 +24,7 @@ from typing import Any
 
 from sft_ablate.cache import content_key
 from sft_ablate.config import Config, EvalConfig
-from sft_ablate.evaluation.lighteval_compat import keep_grad_mode, registry_of
+from sft_ablate.evaluation.lighteval_compat import keep_grad_mode, quiet_lighteval, registry_of
 from sft_ablate.evaluation.tasks import BenchmarkTask, extract_number
 from sft_ablate.io import read_json, write_json_atomic, write_jsonl_atomic
 from sft_ablate.record.results import RunRecord
@@ -41,7 +41,7 @@ def score_benchmarks(
 ) -> dict[str, dict[str, Any]]:
     """Run lighteval's Pipeline on `model` as it is. Returns {task request: {"metrics", "details"}}."""
     was_training = model.training
-    with keep_grad_mode(), tempfile.TemporaryDirectory(prefix="sft-ablate-lighteval-") as scratch_dir:
+    with keep_grad_mode(), quiet_lighteval(), tempfile.TemporaryDirectory(prefix="sft-ablate-lighteval-") as scratch_dir:
         from lighteval.logging.evaluation_tracker import EvaluationTracker
         from lighteval.models.transformers.transformers_model import TransformersModelConfig
         from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
