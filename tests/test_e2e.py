@@ -26,7 +26,17 @@ def tiny_run(tmp_path_factory, cache_dir):
     run_dir = tmp_path_factory.mktemp("e2e") / "run"
     proc = run_cli([*TINY, "mix=50_50", f"hydra.run.dir={run_dir}"], cwd=run_dir.parent)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_dir.parent / "console.txt").write_text(proc.stdout + proc.stderr)
     return run_dir
+
+
+def test_the_console_shows_our_progress_and_no_library_chatter(tiny_run):
+    console = (tiny_run.parent / "console.txt").read_text()
+    for ours in ("data: 128 train rows", "Held-out loss", "benchmark bundled_mc", "arena:", "run complete"):
+        assert ours in console, ours
+    for chatter in ("Loading weights", "Writing model shards", "Truncating train dataset", "Creating parquet", "[lighteval."):
+        assert chatter not in console, chatter
+    assert "FutureWarning" not in console and "wandb: WARNING" not in console
 
 
 def test_single_run_records_everything(tiny_run):
