@@ -31,6 +31,7 @@ test-fast: $(STAMP)  ## the tests without the slow end-to-end ones
 bench: $(STAMP)  ## performance benchmarks (not tests), appended to BENCHMARKS.md; BENCH_RUNS=--default adds the default run
 	$(PY) -m bench.bench_elo
 	$(PY) -m bench.bench_generation
+	$(PY) -m bench.bench_judge
 	$(PY) -m bench.bench_runs $(BENCH_RUNS)
 	$(PY) -m bench.bench_train
 	$(PY) -m bench.bench_study $(BENCH_STUDY)
