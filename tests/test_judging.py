@@ -48,6 +48,7 @@ def test_parses_verdicts_in_the_shapes_judges_write(text, expected):
         ('{"helpfulness": 5, "factuality": 5, "format": 5, "reason": "Correct and direct."}', "judge_copied_example"),
         ('{"helpfulness": 3, "factuality": 4, "format": 4, "reason": "correct and direct"}', "judge_copied_example"),
         ('{"helpfulness": 2, "factuality": 1, "format": 4, "reason": "Wrong: 7 x 8 = 56."}', "judge_copied_example"),
+        ('{"helpfulness": 2, "factuality": 2, "format": 4, "reason": "Wrong: 3 x 3 = 9.5."}', "judge_copied_example"),
     ],
 )
 def test_unusable_verdicts_are_problems_with_a_code(text, code):
@@ -74,3 +75,8 @@ def test_rubric_prompt_shows_the_question_and_the_answer_or_the_whole_conversati
     )[-1]["content"]
     assert "User: Capital of France?\nAssistant: Paris.\nUser: And of Spain?" in multi
     assert multi.rstrip().count("Madrid.") == 1 and "Be brief." not in multi
+
+
+def test_a_reason_of_its_own_with_numbers_is_not_taken_for_the_copied_example():
+    verdict = parse_verdict('{"helpfulness": 2, "factuality": 1, "format": 4, "reason": "Wrong: the sum is 12, not 13."}')
+    assert verdict.reason == "Wrong: the sum is 12, not 13."

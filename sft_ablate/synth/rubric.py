@@ -40,13 +40,15 @@ RUBRIC_EXAMPLES = (
 )
 
 
-def _normalized(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+def _skeleton(text: str) -> str:
+    """Lowercase words, punctuation dropped, every number (9, 56, 9.5) as one 0."""
+    return " ".join(re.sub(r"[^\w\s]", " ", re.sub(r"\d+(?:[.,]\d+)*", " 0 ", text.lower())).split())
 
 
 # A small judge often answers with a worked example's verdict word for word (SmolLM2-135M: "Correct and direct."
-# on 5 of 8 accepted rows); such a verdict says nothing about the answer it was asked about.
-EXAMPLE_REASONS = frozenset(_normalized(json.loads(verdict)["reason"]) for *_, verdict in RUBRIC_EXAMPLES)
+# on 5 of 8 accepted rows), or with its numbers changed ("Wrong: 3 x 3 = 9.5."); such a verdict says nothing
+# about the answer it was asked about.
+EXAMPLE_REASONS = frozenset(_skeleton(json.loads(verdict)["reason"]) for *_, verdict in RUBRIC_EXAMPLES)
 
 # "helpfulness": 4 | Helpfulness: 4/5 | helpfulness of 4 | helpfulness score = 4
 _SCORE_PATTERNS = {
@@ -121,7 +123,7 @@ def parse_verdict(text: str | None) -> Verdict:
             raise VerdictProblem("judge_out_of_range", f"{name} is {value:g}, outside 1-5")
         scores[name] = value
     reason = _reason(found.get("reason"), text)
-    if _normalized(reason) in EXAMPLE_REASONS:  # the worked example's verdict, copied: not a judgment of this answer
+    if _skeleton(reason) in EXAMPLE_REASONS:  # the worked example's verdict, copied: not a judgment of this answer
         raise VerdictProblem("judge_copied_example", f"the reason {reason!r} is the prompt's worked example")
     return Verdict(**scores, reason=reason)
 
