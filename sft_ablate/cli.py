@@ -32,6 +32,9 @@ def run_command(body: Callable[[], int | None], writes_to: Path | None = None) -
     """Run a command's body with the shared signal handling and exit codes; returns the exit code. ``writes_to``:
     the dir the command writes into, checked writable before any work."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C interrupts every command the same way, also one a script started in the background (which starts
+    # it with SIGINT ignored, so Python would not raise KeyboardInterrupt, and only training would stop).
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if writes_to is not None:
             check_writable(writes_to, "output dir", "--out")
@@ -47,6 +50,7 @@ def run_command(body: Callable[[], int | None], writes_to: Path | None = None) -
         return EXIT_OK
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 @contextmanager
