@@ -34,7 +34,14 @@ def test_the_console_shows_our_progress_and_no_library_chatter(tiny_run):
     console = (tiny_run.parent / "console.txt").read_text()
     for ours in ("data: 128 train rows", "Held-out loss", "benchmark bundled_mc", "arena:", "run complete"):
         assert ours in console, ours
-    for chatter in ("Loading weights", "Writing model shards", "Truncating train dataset", "Creating parquet", "[lighteval."):
+    for chatter in (
+        "Loading weights",
+        "Writing model shards",
+        "Truncating train dataset",
+        "Creating parquet",
+        "[lighteval.",
+        "1it [",
+    ):
         assert chatter not in console, chatter
     assert "FutureWarning" not in console and "wandb: WARNING" not in console
 

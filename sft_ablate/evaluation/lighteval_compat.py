@@ -23,7 +23,6 @@ cache is given a scratch directory through lighteval's own config (see benchmark
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import logging
@@ -136,7 +135,9 @@ def quiet_lighteval() -> Iterator[None]:
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with mock.patch.object(transformers_model, "tqdm", functools.partial(transformers_model.tqdm, disable=True)):
+        bar = transformers_model.tqdm
+        silent = lambda *args, **kwargs: bar(*args, **{**kwargs, "disable": True})  # noqa: E731 (its calls pass disable)
+        with mock.patch.object(transformers_model, "tqdm", silent):
             yield
     finally:
         logger.setLevel(level)
