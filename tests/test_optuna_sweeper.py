@@ -150,6 +150,7 @@ STUDY_ARGS = [
     "eval.num_generations=1",
     "eval.max_new_tokens=4",
     "eval.base_model=false",
+    "eval.benchmarks=[]",
     "train.threads=1",
     f"hydra.sweeper.n_trials={N_TRIALS}",
     "hydra.sweeper.heartbeat_interval=1",

@@ -29,7 +29,7 @@ hydra:
       mix: 20_80,50_50
 """
 SMALL = ["model=tiny", "tracking=none", "data.budget=32", "data.eval_per_source=4", "train.max_steps=2",
-         "eval.num_generations=1", "eval.max_new_tokens=4", "arena=none"]  # fmt: skip
+         "eval.num_generations=1", "eval.max_new_tokens=4", "arena=none", "eval.benchmarks=[]"]  # fmt: skip
 
 
 def statuses(root: Path) -> dict[str, str]:

@@ -102,6 +102,7 @@ def planted_run_args(paths: dict[str, Path]) -> list[str]:
         "train.max_length=64",
         "eval.base_model=false",
         "eval.num_generations=1",
+        "eval.benchmarks=[]",
         "arena=none",
         "tracking=none",
     ]
