@@ -248,9 +248,10 @@ class DiversityConfig:
     # the low/medium/high selections choose from and the pool's measures are taken on. It bounds the data stage
     # by the budget, not the pool: a 50k-row source costs as much as a 2k-row one. null: the whole pool.
     pool_sample: int | None = 2048
-    # A level that selects nothing (method random, diversity=all) only measures its sample, and a measure needs
-    # fewer rows than a selection: its sample is at most this many rows (the encoder costs ~15-60 rows/s on 2 cores).
-    measure_sample: int = 512
+    # A level that selects nothing (method random, diversity=all) draws uniformly from a sample that is only
+    # measured, and a measure needs fewer rows than a selection: that sample is at most this many rows per source
+    # (the encoder embeds ~15-40 rows/s on 2 CPU cores).
+    measure_sample: int = 256
 
     def __post_init__(self) -> None:
         if self.method not in DIVERSITY_METHODS:

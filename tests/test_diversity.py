@@ -182,11 +182,13 @@ def test_a_run_records_diversity_and_the_level_changes_the_rows(cache_dir):
     hashes = {level: d.report["train_hash"] for level, d in runs.items()}
     assert len(set(hashes.values())) == 3
     assert len({d.report["eval_hash"] for d in runs.values()}) == 1  # every level is scored on the same held-out rows
+    assert len({json.dumps(d.report["diversity"]["pool"]) for d in runs.values()}) == 1  # and measured on the same pool
     for level, data in runs.items():
         div = data.report["diversity"]
         assert div["level"] == level and div["sources"].keys() == {"human", "synthetic"}
         assert data.report["budget"] == len(data.train) == 128  # the same budget at every level
-        assert div["train"]["rows"] == 128 and div["pool"]["rows"] == 581
+        # The pool is measured on the same 256 rows of each ~290-row pool at every level (measure_sample).
+        assert div["train"]["rows"] == 128 and div["pool"]["rows"] == 512 and div["pool_rows_total"] == 581
         assert div["train"]["tasks"] <= 14  # the bundled data's `task` field gives task coverage
     assert runs["low"].report["diversity"]["train"]["tasks"] < runs["high"].report["diversity"]["train"]["tasks"]
 
@@ -200,11 +202,14 @@ def test_an_unchanged_pool_is_never_embedded_twice(cache_dir, tmp_path):
     before = embeddings.encoder_calls
     first = prepare_data(compose_config(overrides))
     embedded = embeddings.encoder_calls - before
-    assert embedded == sum(len(rows) for rows in first.train_pools.values())  # every train-pool row, once
+    # The sample of each train pool, once: the whole of the small own source, 256 rows of the bundled one.
+    assert embedded == sum(min(len(rows), 256) for rows in first.train_pools.values())
     assert list((tmp_path / "cache" / "embeddings").glob("*.npy"))
 
     again = prepare_data(compose_config([*overrides, "diversity=high", "mix=30_70", "seed=1"]))
-    assert embeddings.encoder_calls - before == embedded  # other level, mix and seed: same pool, no encoder call
+    # Another level, mix and seed: the measured rows come from the cache; only a selection's extra rows are new.
+    extra = sum(max(0, len(rows) - 256) for rows in first.train_pools.values())
+    assert embeddings.encoder_calls - before == embedded + extra
     assert again.report["train_hash"] != first.report["train_hash"]
 
     own.write_text(
@@ -220,7 +225,7 @@ def test_an_unchanged_pool_is_never_embedded_twice(cache_dir, tmp_path):
         + "\n"
     )
     prepare_data(compose_config(overrides))
-    changed = embeddings.encoder_calls - before - embedded
+    changed = embeddings.encoder_calls - before - embedded - extra
     assert 0 < changed <= len(first.train_pools["human"]) + 1  # only the changed source is embedded again
 
 

@@ -120,8 +120,8 @@ def _prepare_data(config: Config) -> PreparedData:
         vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
         plan, drawn = plan_token_mixture(data.budget, weights, train_pools, vectors, config)
         for name, rows in train_pools.items():
-            taken = drawn.get(name, [])
-            picks[name] = Pick(list(range(len(rows))), vectors[name], taken, vectors[name][taken], len(rows))
+            taken, (_, measured) = drawn.get(name, []), pool_sample(len(rows), 0, config.diversity, name)
+            picks[name] = Pick(list(range(len(rows))), vectors[name], taken, vectors[name][taken], len(rows), measured)
     else:
         plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
         for name, rows in train_pools.items():
@@ -247,39 +247,48 @@ class Pick:
     drawn: list[int]  # indices into the train pool that make this source's share of the train set
     drawn_vectors: np.ndarray  # embeddings of the drawn rows, in that order
     embedded: int  # rows embedded for this pick: the sample, plus drawn rows outside it
+    measured: list[int] = field(default_factory=list)  # positions in `sample` of the rows the pool is measured on
 
 
-def pool_sample(pool_size: int, share: int, config: DiversityConfig, source: str) -> list[int]:
-    """The rows of a pool that get embedded: a seeded sample that depends on neither the run's seed nor its mix,
-    so every run of a study embeds the same rows (cached once). At least 4x the share, so a selection has room;
-    a uniform draw selects nothing, so its sample is only measured and at most `measure_sample` rows."""
+def pool_sample(pool_size: int, share: int, config: DiversityConfig, source: str) -> tuple[list[int], list[int]]:
+    """The rows of a pool that get embedded, and those of them the pool's measures are taken on (both sorted).
+
+    Both come from one seeded permutation that depends on neither the run's seed nor its mix, so every run of a
+    study embeds the same rows (cached once), and the measured rows, its first `measure_sample`, are the same at
+    every level. A selection needs room: low/medium/high embed at least 4x the share; a uniform draw (all)
+    selects nothing and embeds just the measured rows."""
+    order = source_rng(0, f"pool-sample/{source}").permutation(pool_size)
     if config.pool_sample is None:
-        return list(range(pool_size))
-    if config.method == "random":
-        size = min(config.pool_sample, config.measure_sample)
+        size = measured = pool_size
     else:
-        size = max(config.pool_sample, 4 * share)
-    if pool_size <= size:
-        return list(range(pool_size))
-    return sorted(int(i) for i in source_rng(0, f"pool-sample/{source}").choice(pool_size, size, replace=False))
+        measured = min(config.measure_sample, config.pool_sample)
+        size = measured if config.method == "random" else max(config.pool_sample, 4 * share)
+    return sorted(int(i) for i in order[:size]), sorted(int(i) for i in order[:measured])
 
 
 def pick_rows(rows: list[Example], n: int, config: DiversityConfig, seed: int, source: str, cache_dir: Path) -> Pick:
-    """Embed only what the selection and the measures need: the pool sample, and (for a uniform draw from a pool
-    larger than its sample) the drawn rows. A uniform draw reads the whole pool, as it costs nothing."""
-    sample = pool_sample(len(rows), n, config, source)
-    vectors = embed_rows([rows[i] for i in sample], config, cache_dir)
+    """Embed only what the selection and the measures need: the pool sample, from which every level draws (a
+    uniform draw larger than the sample draws from the whole pool, and its rows are embedded too)."""
+    sample, measured = pool_sample(len(rows), n, config, source)
+    # The measured rows apart from the rest, so their embeddings are one cache entry whichever level asks.
+    measured_set = set(measured)
+    order = measured + [i for i in sample if i not in measured_set]
+    by_row = dict(zip(order, embed_rows([rows[i] for i in order], config, cache_dir, split=len(measured))))
+    vectors = np.array([by_row[i] for i in sample]).reshape(len(sample), -1)
+    position = {row: at for at, row in enumerate(sample)}
+    at_measured = [position[i] for i in measured]
     rng = source_rng(seed, source)
     if n == 0:
-        return Pick(sample, vectors, [], vectors[:0], len(sample))
+        return Pick(sample, vectors, [], vectors[:0], len(sample), at_measured)
     if config.method == "random":
-        drawn = draw_indices(len(rows), n, rng)
-        position = {row: at for at, row in enumerate(sample)}
-        if all(i in position for i in drawn):
-            return Pick(sample, vectors, drawn, vectors[[position[i] for i in drawn]], len(sample))
-        return Pick(sample, vectors, drawn, embed_rows([rows[i] for i in drawn], config, cache_dir), len(sample) + n)
+        if n <= len(sample):  # a uniform draw from a uniform sample is a uniform draw from the pool: nothing more to embed
+            at = draw_indices(len(sample), n, rng)
+            return Pick(sample, vectors, [sample[i] for i in at], vectors[at], len(sample), at_measured)
+        drawn = draw_indices(len(rows), n, rng)  # more rows than the sample holds: drawn from the pool, embedded
+        drawn_vectors = embed_rows([rows[i] for i in drawn], config, cache_dir)
+        return Pick(sample, vectors, drawn, drawn_vectors, len(sample) + n, at_measured)
     chosen = diversity.select(vectors, n, config, rng)
-    return Pick(sample, vectors, [sample[i] for i in chosen], vectors[chosen], len(sample))
+    return Pick(sample, vectors, [sample[i] for i in chosen], vectors[chosen], len(sample), at_measured)
 
 
 def plan_token_mixture(
@@ -326,17 +335,20 @@ def plan_token_mixture(
     return plan, drawn
 
 
-def embed_rows(rows: list[Example], config: DiversityConfig, cache_dir: Path) -> np.ndarray:
-    return embed_texts([diversity.embedding_text(e.messages, config.embed) for e in rows], config.embedding_model, cache_dir)
+def embed_rows(rows: list[Example], config: DiversityConfig, cache_dir: Path, split: int | None = None) -> np.ndarray:
+    """Embeddings of the rows, cached by content; `split`: the first `split` rows and the rest are two cache entries."""
+    texts = [diversity.embedding_text(e.messages, config.embed) for e in rows]
+    parts = [texts] if split is None else [part for part in (texts[:split], texts[split:]) if part]
+    return np.concatenate([embed_texts(part, config.embedding_model, cache_dir) for part in parts])
 
 
 def diversity_report(
     pools: dict[str, list[Example]], picks: dict[str, Pick], config: DiversityConfig, cache_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Measures of the train set, of each source's share and of the pool (its embedded sample), on one cluster map
-    of that sample."""
-    pool_rows = [pools[name][i] for name in pools for i in picks[name].sample]
-    pool_vectors = np.concatenate([picks[name].vectors for name in pools])
+    """Measures of the train set, of each source's share and of the pool (its measured rows: the same at every
+    level), on one cluster map of those rows."""
+    pool_rows = [pools[name][picks[name].sample[at]] for name in pools for at in picks[name].measured]
+    pool_vectors = np.concatenate([picks[name].vectors[picks[name].measured] for name in pools])
     clusters = diversity.fit_clusters(pool_vectors, config.measure_clusters, cache_dir)
 
     def measured(rows: list[Example], vecs: np.ndarray) -> dict[str, Any]:
@@ -360,7 +372,7 @@ def diversity_report(
         # The pool's measures are on its embedded sample when a source is larger than diversity.pool_sample.
         "pool_rows_total": pool_total,
         "pool_sampled": len(pool_rows) < pool_total,
-        "embedded_rows": len(pool_rows) + sum(p.embedded - len(p.sample) for p in picks.values()),
+        "embedded_rows": sum(p.embedded for p in picks.values()),
     }
 
 

@@ -214,9 +214,10 @@ def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
     if select_rows:
         pick = pick_rows(rows, min(config.data.budget, len(rows)), config.diversity, config.seed, name, cache_dir)
     else:  # the whole file is "drawn": measured on the pool sample, as a pool is
-        sample = pool_sample(len(rows), 0, config.diversity, name)
+        sample, measured = pool_sample(len(rows), 0, config.diversity, name)
         vectors = embed_rows([rows[i] for i in sample], config.diversity, cache_dir)
-        pick = Pick(sample, vectors, sample, vectors, len(sample))
+        position = {row: at for at, row in enumerate(sample)}
+        pick = Pick(sample, vectors, sample, vectors, len(sample), [position[i] for i in measured])
     chosen = [rows[i] for i in pick.drawn]
     report = {
         "sources": {
