@@ -120,7 +120,9 @@ def _prepare_data(config: Config) -> PreparedData:
         vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
         plan, drawn = plan_token_mixture(data.budget, weights, train_pools, vectors, config)
         for name, rows in train_pools.items():
-            taken, (_, measured) = drawn.get(name, []), pool_sample(len(rows), 0, config.diversity, name)
+            sample, at_measured = pool_sample(len(rows), 0, config.diversity, name)
+            measured = [sample[at] for at in at_measured]  # the whole pool is embedded: row indices are its positions
+            taken = drawn.get(name, [])
             picks[name] = Pick(list(range(len(rows))), vectors[name], taken, vectors[name][taken], len(rows), measured)
     else:
         plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
@@ -251,7 +253,8 @@ class Pick:
 
 
 def pool_sample(pool_size: int, share: int, config: DiversityConfig, source: str) -> tuple[list[int], list[int]]:
-    """The rows of a pool that get embedded, and those of them the pool's measures are taken on (both sorted).
+    """The rows of a pool that get embedded (sorted), and the positions in that list of the rows the pool's
+    measures are taken on.
 
     Both come from one seeded permutation that depends on neither the run's seed nor its mix, so every run of a
     study embeds the same rows (cached once), and the measured rows, its first `measure_sample`, are the same at
@@ -263,20 +266,21 @@ def pool_sample(pool_size: int, share: int, config: DiversityConfig, source: str
     else:
         measured = min(config.measure_sample, config.pool_sample)
         size = measured if config.method == "random" else max(config.pool_sample, 4 * share)
-    return sorted(int(i) for i in order[:size]), sorted(int(i) for i in order[:measured])
+    sample = sorted(int(i) for i in order[:size])
+    position = {row: at for at, row in enumerate(sample)}
+    return sample, sorted(position[int(i)] for i in order[:measured])
 
 
 def pick_rows(rows: list[Example], n: int, config: DiversityConfig, seed: int, source: str, cache_dir: Path) -> Pick:
     """Embed only what the selection and the measures need: the pool sample, from which every level draws (a
     uniform draw larger than the sample draws from the whole pool, and its rows are embedded too)."""
-    sample, measured = pool_sample(len(rows), n, config, source)
+    sample, at_measured = pool_sample(len(rows), n, config, source)
     # The measured rows apart from the rest, so their embeddings are one cache entry whichever level asks.
-    measured_set = set(measured)
-    order = measured + [i for i in sample if i not in measured_set]
-    by_row = dict(zip(order, embed_rows([rows[i] for i in order], config, cache_dir, split=len(measured))))
-    vectors = np.array([by_row[i] for i in sample]).reshape(len(sample), -1)
-    position = {row: at for at, row in enumerate(sample)}
-    at_measured = [position[i] for i in measured]
+    is_measured = set(at_measured)
+    order = at_measured + [at for at in range(len(sample)) if at not in is_measured]
+    embedded = embed_rows([rows[sample[at]] for at in order], config, cache_dir, split=len(at_measured))
+    vectors = np.empty_like(embedded)
+    vectors[order] = embedded
     rng = source_rng(seed, source)
     if n == 0:
         return Pick(sample, vectors, [], vectors[:0], len(sample), at_measured)

@@ -216,8 +216,7 @@ def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
     else:  # the whole file is "drawn": measured on the pool sample, as a pool is
         sample, measured = pool_sample(len(rows), 0, config.diversity, name)
         vectors = embed_rows([rows[i] for i in sample], config.diversity, cache_dir)
-        position = {row: at for at, row in enumerate(sample)}
-        pick = Pick(sample, vectors, sample, vectors, len(sample), [position[i] for i in measured])
+        pick = Pick(sample, vectors, sample, vectors, len(sample), measured)
     chosen = [rows[i] for i in pick.drawn]
     report = {
         "sources": {
