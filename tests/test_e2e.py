@@ -32,7 +32,7 @@ def tiny_run(tmp_path_factory, cache_dir):
 
 def test_the_console_shows_our_progress_and_no_library_chatter(tiny_run):
     console = (tiny_run.parent / "console.txt").read_text()
-    for ours in ("data: 128 train rows", "Held-out loss", "benchmark bundled_mc", "arena:", "run complete"):
+    for ours in ("128 train rows", "Held-out loss", "benchmark bundled_mc", "arena:", "run complete"):
         assert ours in console, ours
     for chatter in (
         "Loading weights",

@@ -3,8 +3,10 @@ completes and the report builds; a job that reaches its time limit is requeued a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -86,6 +88,24 @@ def completed_jobs(cluster, count: int, job: str | None = None) -> list[str]:
         time.sleep(1)
 
 
+def task_pids(cluster, job: str) -> list[int]:
+    """The pids of a job's submitit task (the Python process that trains), from `scontrol listpids`."""
+    pids = [int(line.split()[0]) for line in cluster.run("scontrol", "listpids", job).splitlines()[1:] if line.split()]
+    tasks = [pid for pid in pids if b"submitit.core._submit" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert tasks, f"no submitit task among job {job}'s pids {pids}"
+    return tasks
+
+
+def pending(pid: int, signum: int) -> bool:
+    """Whether signum waits, undelivered, on process pid (a stopped process keeps what it is sent pending)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # the process has ended
+        return False
+    masks = [int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("SigPnd:", "ShdPnd:"))]
+    return any(mask & (1 << (signum - 1)) for mask in masks)
+
+
 @pytest.mark.slow
 def test_a_grid_sweep_runs_its_jobs_through_sbatch(slurm, tmp_path, cache_dir):
     sweep = tmp_path / "sweep"
@@ -112,10 +132,11 @@ def test_a_grid_sweep_runs_its_jobs_through_sbatch(slurm, tmp_path, cache_dir):
 
 @pytest.mark.slow
 def test_a_job_past_its_time_limit_is_requeued_and_resumes_from_its_checkpoint(slurm, tmp_path, cache_dir):
-    """Once training has written a checkpoint, the job's time limit is cut to about a minute from now (what a
-    too-short --time does, without guessing how fast this machine trains). SLURM sends SIGUSR2 signal_delay_s
-    before the limit; submitit requeues the job, which runs the same run dir again: training resumes from its
-    last checkpoint. The requeued job gets its old limit back, so that it can finish however slow the machine."""
+    """Once training has written a checkpoint, the job's task is paused (SIGSTOP: a stalled node, and a run that
+    cannot finish first however fast this machine trains) and its time limit is cut to two minutes past its
+    elapsed time. SLURM sends SIGUSR2 signal_delay_s before the limit; once that signal is pending on the paused
+    task, it is resumed, and submitit requeues the job, which runs the same run dir again: training resumes from
+    its last checkpoint. The requeued job gets its old limit back, so that it can finish however slow the machine."""
     sweep = tmp_path / "sweep"
     args = [
         "-m",
@@ -147,6 +168,9 @@ def test_a_job_past_its_time_limit_is_requeued_and_resumes_from_its_checkpoint(s
 
         wait_for(checkpointed, 600, "the run to write its first checkpoint")
         [job] = submitted_jobs(sweep)
+        tasks = task_pids(slurm, job)
+        for pid in tasks:
+            os.kill(pid, signal.SIGSTOP)
         elapsed = slurm.run("squeue", "-h", "-j", job, "-o", "%M").strip()  # [H:]MM:SS
         minutes = sum(int(x) * 60**i for i, x in enumerate(reversed(elapsed.split(":")))) // 60
         slurm.run("scontrol", "update", f"JobId={job}", f"TimeLimit={minutes + 2}")
@@ -154,6 +178,11 @@ def test_a_job_past_its_time_limit_is_requeued_and_resumes_from_its_checkpoint(s
         def requeued() -> bool:
             return any("Requeued job" in p.read_text(errors="replace") for p in (sweep / ".submitit" / job).glob("*_log.*"))
 
+        # This slurmstepd sends SIGCONT after the signal itself, so the task may handle it (and be gone) at once.
+        wait_for(lambda: requeued() or any(pending(pid, signal.SIGUSR2) for pid in tasks), 180, "SLURM's SIGUSR2")
+        for pid in tasks:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         wait_for(requeued, 300, "submitit to requeue the job")
         slurm.run("scontrol", "update", f"JobId={job}", "TimeLimit=20")
         output, _ = proc.communicate(timeout=1200)

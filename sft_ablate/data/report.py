@@ -54,7 +54,7 @@ def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             s.get("kind"),
             s["rows_read"],
             s["rows_invalid"],
-            s.get("rows_examined", s["rows_valid"]),
+            s.get("rows_examined", s.get("rows_valid")),
             sum(s["removed"].values()),
             sum(s.get("pii_redacted", {}).values()),
             s["rows_kept"],
