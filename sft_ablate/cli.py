@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sft_ablate.errors import EnvironmentProblem, SftAblateError
+from sft_ablate.io import nearest_existing
 
 log = logging.getLogger("sft_ablate")
 
@@ -93,9 +94,7 @@ def _no_bar(factory: Callable, args: tuple, kwargs: dict) -> object:
 
 def check_writable(directory: Path, what: str, how_to_change: str) -> None:
     """Create a file in directory (or in its nearest existing parent, which is where the dirs will be made)."""
-    existing = directory
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = nearest_existing(directory)
     try:
         with tempfile.NamedTemporaryFile(dir=existing, prefix=".sft-ablate-write-check-"):
             pass

@@ -1,4 +1,4 @@
-"""Reading and writing files: the one atomic writer and the one JSONL reader.
+"""Reading and writing files: the one atomic writer, the one JSONL reader, the nearest existing parent.
 
 Writers put a temp file beside the target, fsync it and rename it over the old one, so a reader (the report,
 a rerun deciding whether to skip, a cache lookup) sees the previous complete file or the new one, never half.
@@ -109,3 +109,10 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (set, tuple)):
         return list(value)
     raise TypeError(f"not JSON-serializable: {type(value).__name__}")
+
+
+def nearest_existing(path: Path) -> Path:
+    """path, or its nearest parent that exists: where a directory not made yet will live (its disk, its rights)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

@@ -17,6 +17,7 @@ from omegaconf import OmegaConf
 from sft_ablate.cli import check_writable
 from sft_ablate.config import Config, SynthAppConfig
 from sft_ablate.errors import ConfigError, EnvironmentProblem
+from sft_ablate.io import nearest_existing
 
 # Config keys that hold file or directory paths (at any depth of the resolved config).
 PATH_KEYS = ("path", "cache_dir", "seed_file", "output", "run_dir")
@@ -51,10 +52,7 @@ def outputs_root(argv: list[str], conf_dir: Path) -> Path:
 
 
 def check_free_space(directory: Path, min_free_gb: float, what: str) -> None:
-    existing = directory
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    free_gb = shutil.disk_usage(existing).free / 1e9
+    free_gb = shutil.disk_usage(nearest_existing(directory)).free / 1e9
     if free_gb < min_free_gb:
         raise EnvironmentProblem(
             f"only {free_gb:.1f} GB free on the disk of the {what} {directory}, below paths.min_free_gb={min_free_gb:g}; "
