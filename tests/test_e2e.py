@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sft_ablate.arena.store import ArenaStore
 from sft_ablate.paths import PROJECT_ROOT
 from tests.conftest import run_cli
 
@@ -95,6 +96,14 @@ def test_same_command_and_seed_reproduce(tiny_run, tmp_path):
     first, second = results(tiny_run), results(again)
     assert first["data"]["train_hash"] == second["data"]["train_hash"]
     assert first["metrics"]["eval_loss"] == pytest.approx(second["metrics"]["eval_loss"], rel=1e-5)
+    # Each single run has its own arena pool, but the base model answers once: later runs read its answers
+    # from the cache, the same ones.
+    assert "the base model's answers come from the cache" in proc.stdout + proc.stderr
+    base_answers = []
+    for r in (first, second):
+        with ArenaStore(Path(r["arena"]["store"])) as store:
+            base_answers.append(store.generations(r["arena"]["base_model"]))
+    assert base_answers[0] and list(base_answers[0].values()) == list(base_answers[1].values())
 
 
 def test_multirun_over_two_mixes(tmp_path, cache_dir):

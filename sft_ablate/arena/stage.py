@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from sft_ablate.arena.judges import Judgment, Matchup, judge_hash, make_judge
 from sft_ablate.arena.ratings import Battle, BradleyTerryFit, Rating, fit_bradley_terry
 from sft_ablate.arena.store import STORE_FILE, ArenaStore, StoredBattle
-from sft_ablate.cache import content_key
+from sft_ablate.cache import cached_json, content_key
 from sft_ablate.config import ArenaConfig, BackendConfig, JudgeConfig, SamplingConfig
 from sft_ablate.data.formats import Messages
 from sft_ablate.errors import DataError
@@ -151,6 +151,34 @@ def base_generator(config: Any, loaded: Any, cache_dir: Path) -> Iterator[Genera
 
     with base_model(loaded, config.lora.enabled, trained=True) as (model, tokenizer):
         yield local_generator(model, tokenizer, config.arena.batch_size)
+
+
+def base_answers(config: Any, loaded: Any, cache_dir: Path, todo: list[ArenaPrompt]) -> list[tuple[str, int, list[str]]]:
+    """The base model's answers to ``todo``. A local base model's are cached across runs and pools: the same
+    weights, prompts, seeds and sampling give the same answers, so each single run need not answer them again."""
+    arena = config.arena
+
+    def answer() -> list[tuple[str, int, list[str]]]:
+        with base_generator(config, loaded, cache_dir) as generate:
+            return answer_prompts(generate, todo, arena.seeds, arena.sampling)
+
+    if arena.base_backend is not None:  # an endpoint may change behind the same name: asked each time
+        return answer()
+    key = content_key(
+        "arena-base-answers-v1",
+        loaded.base_dir,
+        config.model.dtype,
+        config.model.chat_template,
+        [p.record() for p in todo],
+        list(arena.seeds),
+        asdict(arena.sampling),
+        arena.batch_size,  # batch composition changes padded generation slightly
+    )
+    path = cache_dir / "arena_base_answers" / f"{key}.json"
+    if path.exists():
+        log.info("arena: the base model's answers come from the cache (%s)", path)
+    cached = cached_json(path, answer)
+    return [(prompt_key, seed, list(turns)) for prompt_key, seed, turns in cached]
 
 
 # ---- battles ------------------------------------------------------------------------------------------------
@@ -365,17 +393,16 @@ def run_arena(config: Any, loaded: Any, run_dir: Path, run_factors: dict[str, An
         store.add_model(me, "run", {"run_dir": str(run_dir.resolve()), "factors": run_factors})
 
         # Answers already in the store are kept: the base answers once per pool, a resumed run not again.
-        for model, generator in (
-            (base, lambda: base_generator(config, loaded, cache_dir)),
-            (me, lambda: nullcontext(local_generator(loaded.model, loaded.tokenizer, arena.batch_size))),
-        ):
+        def my_answers(todo: list[ArenaPrompt]) -> list[tuple[str, int, list[str]]]:
+            generate = local_generator(loaded.model, loaded.tokenizer, arena.batch_size)
+            return answer_prompts(generate, todo, arena.seeds, arena.sampling)
+
+        for model, answer in ((base, lambda todo: base_answers(config, loaded, cache_dir, todo)), (me, my_answers)):
             have = store.generations(model)
             todo = [p for p in prompts if any((model, p.key, s) not in have for s in arena.seeds)]
             if todo:
                 log.info("arena: %s answers %d prompts x %d seeds", model, len(todo), len(arena.seeds))
-                with generator() as generate:
-                    answers = answer_prompts(generate, todo, arena.seeds, arena.sampling)
-                store.add_generations((model, key, seed, a) for key, seed, a in answers)
+                store.add_generations((model, key, seed, a) for key, seed, a in answer(todo))
 
         opponents = pick_opponents(store, me, wanted, arena.opponents, arena.seed)
         fixtures = [(me, other, key, seed) for other in [base, *opponents] for key, seed in wanted]
