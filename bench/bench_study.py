@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -237,31 +238,36 @@ def _runs(values: list[float]) -> str:
 
 
 def default_run(work: Path) -> list[tuple]:
-    """The embedded default as a user runs it, on the user's cache (~/.cache/sft-ablate as found)."""
+    """The embedded default as a user runs it: once on the user's cache as found (~/.cache/sft-ablate; cold on a
+    fresh machine), then again with everything the first run cached (converted model, base scores, base answers)."""
+    return [_default_run(work / "default_first", "as found"), _default_run(work / "default_again", "warm")]
+
+
+def _default_run(run_dir: Path, cache: str) -> tuple:
+    # The run takes the cores idle at its start (cores minus the load average): let the bench's own earlier
+    # parts leave the load average first, or the run would measure them.
+    deadline = time.monotonic() + 180
+    while os.getloadavg()[0] > 0.5 and time.monotonic() < deadline:
+        time.sleep(10)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "sft_ablate", f"hydra.run.dir={work / 'default'}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "sft_ablate", f"hydra.run.dir={run_dir}"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"the default run failed:\n{proc.stderr[-3000:]}")
-    results = json.loads((work / "default" / "results.json").read_text())
+    results = json.loads((run_dir / "results.json").read_text())
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in results["timings"].items())
     metrics = ", ".join(f"{k}={v:.3g}" for k, v in results["metrics"].items() if isinstance(v, int | float))
-    return [
-        (
-            "default run: wall time",
-            f"{wall:.0f} s",
-            f"{stages}; {metrics}",
-            "<= 150 s",
-            f"{'met' if wall <= 150 else 'MISSED'}; {load()}",
-        )
-    ]
+    threads = re.search(r"torch threads: (\d+ of \d+)", proc.stdout + proc.stderr)
+    return (
+        f"default run, cache {cache}: wall time",
+        f"{wall:.0f} s",
+        f"{stages}; torch threads {threads.group(1) if threads else '?'}; {metrics}",
+        "<= 150 s",
+        f"{'met' if wall <= 150 else 'MISSED'}; {load()}",
+    )
 
 
 def main() -> None:
