@@ -125,6 +125,7 @@ def test_files_written_and_html_is_self_contained(tmp_path):
     page = report.html.read_text()
     assert page.count("<img ") == len(plots) and page.count('src="data:image/png;base64,') == len(plots)
     assert "http://" not in page and "https://" not in page and "<link" not in page
+    assert "<strong>Verdict on mix:" in page and "**" not in page  # the Markdown of the verdict lines, rendered
     assert "](plots/mix_ratio_tiny_vs_synthetic_fraction.png)" in report.markdown.read_text()
 
 

@@ -22,7 +22,7 @@ from statsmodels.stats.power import TTestPower
 
 from sft_ablate.report.runs import Metric, level_order
 from sft_ablate.report.stats import delta
-from sft_ablate.report.tables import Table, _keyed, _label
+from sft_ablate.report.tables import Table, _keyed, _label, _places
 
 ALPHA = 0.05
 POWER = 0.8
@@ -76,8 +76,10 @@ def power_table(
     what it means; and the verdict lines of the factor."""
     pair_on = ["seed", *[f for f in others if f != factor]] if "seed" in frame.columns else [f for f in others if f != factor]
     base = frame[frame[factor] == baseline]
-    rows, resolved, unresolved = [], [], []
+    rows, places, resolved, unresolved = [], [], [], []
     for metric in metrics:
+        # Decimals from the metric's size: an Elo or a perplexity reads as -15 [-42, +12], a loss as -0.021.
+        metric_places = _places(frame[metric.column].abs().median())
         for level in level_order(frame, factor):
             if level == baseline:
                 continue
@@ -86,7 +88,8 @@ def power_table(
             d = delta(level_runs, base_runs)
             common = level_runs.dropna().index.intersection(base_runs.dropna().index)
             p = paired_power((level_runs[common] - base_runs[common]).to_numpy()) if d.paired else Power(d.n, *[math.nan] * 3)
-            meaning = _meaning(d, p, metric)
+            meaning = _meaning(d, p, metric, metric_places)
+            places.append(metric_places)
             rows.append(
                 {
                     "metric": metric.label,
@@ -106,14 +109,8 @@ def power_table(
             (resolved if d.significant else unresolved).append(text)
     data = pd.DataFrame(rows)
     shown = data.copy()
-    for column, spec in (
-        ("delta", "+.4f"),
-        ("ci_low", "+.4f"),
-        ("ci_high", "+.4f"),
-        ("sd_of_differences", ".4f"),
-        ("mde", ".4f"),
-    ):
-        shown[column] = data[column].map(lambda v, spec=spec: format(v, spec) if math.isfinite(v) else "")
+    for column, sign in (("delta", "+"), ("ci_low", "+"), ("ci_high", "+"), ("sd_of_differences", ""), ("mde", "")):
+        shown[column] = [f"{v:{sign},.{n}f}" if math.isfinite(v) else "" for v, n in zip(data[column], places, strict=True)]
     shown["seeds_needed"] = data["seeds_needed"].map(_seeds_text)
     shown = shown.drop(columns=["significant"]).rename(
         columns={"mde": "minimum detectable effect", "seeds_needed": "seeds needed", "sd_of_differences": "sd of Δ"}
@@ -131,7 +128,7 @@ def power_table(
     return Table(name, caption, shown, data), verdict
 
 
-def _meaning(d, p: Power, metric: Metric) -> str:
+def _meaning(d, p: Power, metric: Metric, places: int) -> str:
     if not math.isfinite(d.mean):
         return "no data"
     if d.significant:
@@ -141,7 +138,7 @@ def _meaning(d, p: Power, metric: Metric) -> str:
         return "not resolved; too few paired seeds for a power figure"
     needs = _seeds_text(p.seeds_needed)
     if abs(d.mean) < p.mde:
-        return f"not resolved: |Δ| {abs(d.mean):.4f} is under the MDE {p.mde:.4f} at n={p.n}; {needs} seeds would resolve it"
+        return f"not resolved: |Δ| {abs(d.mean):,.{places}f} is under the MDE {p.mde:,.{places}f} at n={p.n}; {needs} seeds would resolve it"
     return f"not resolved at n={p.n}; {needs} seeds would resolve it"
 
 

@@ -114,5 +114,6 @@ def _md_cell(value) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escape, then render `code` spans."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    """Escape, then render the Markdown the report's paragraphs use: `code` and **bold** spans."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
