@@ -202,3 +202,28 @@ def test_wandb_summary_run_holds_the_tables_and_plots(tmp_path):
     media = run / "files" / "media"
     assert list(media.glob("table/tables/mix_ratio_tiny_by_mix_*.table.json"))
     assert list(media.glob("images/plots/mix_ratio_tiny_vs_synthetic_fraction_*.png"))
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        [2e-4, 5e-4, 1e-3],  # a grid
+        [4.1e-4, 6.2e-4, 2.0e-3, 8.4e-3, 8.9e-3, 9.3e-3],  # an Optuna study's learning rates, three of them close
+        list(np.geomspace(1e-5, 1e-2, 40)),
+    ],
+)
+def test_log_axis_labels_never_overlap(levels):
+    import matplotlib.pyplot as plt
+
+    from sft_ablate.report.plots import _log_axis
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.3))  # one panel of a factor plot
+    ax.scatter(levels, np.ones(len(levels)))
+    _log_axis(ax, levels, base=10)
+    fig.canvas.draw()
+    boxes = sorted((t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()), key=lambda b: b.x0)
+    plt.close(fig)
+    assert min(levels) in ax.get_xticks() and max(levels) in ax.get_xticks()
+    assert 2 <= len(boxes) <= 6
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 < right.x0, [t.get_text() for t in ax.get_xticklabels()]

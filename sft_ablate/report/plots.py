@@ -125,14 +125,32 @@ def _legend_by_state(ax, study) -> None:
 
 
 def _log_axis(ax, levels: list, base: int) -> None:
-    """A log axis labelled at the levels that ran (a few of them, when there are many), with no minor labels: the
+    """A log axis labelled at the levels that ran (a few of them, spaced apart), with no minor labels: the
     default labels every minor tick, and they overlap."""
     ax.set_xscale("log", base=base)
-    ticks = levels if len(levels) <= 6 else [levels[round(i * (len(levels) - 1) / 4)] for i in range(5)]
+    ticks = _spaced_ticks(levels)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(FixedFormatter([_tick_label(v) for v in ticks]))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.tick_params(axis="x", labelsize=8)
+
+
+def _spaced_ticks(levels: list, most: int = 6) -> list:
+    """Levels to label on a log axis, at least 1/most of its span apart: an Optuna study's learning rates of
+    8.4e-3 and 8.9e-3 would print over each other. The smallest and largest level are always labelled."""
+    levels = sorted(float(v) for v in levels if v > 0)
+    if len(levels) <= 2:
+        return levels
+    gap = math.log(levels[-1] / levels[0]) / most
+    ticks = [levels[0]]
+    for value in levels[1:]:
+        if math.log(value / ticks[-1]) >= gap:
+            ticks.append(value)
+    if ticks[-1] != levels[-1]:  # the largest is labelled; it replaces a kept neighbour too close to it
+        if len(ticks) > 1 and math.log(levels[-1] / ticks[-1]) < gap:
+            ticks.pop()
+        ticks.append(levels[-1])
+    return ticks
 
 
 def _tick_label(value: float) -> str:
