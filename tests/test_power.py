@@ -13,7 +13,8 @@ from scipy import stats
 from statsmodels.stats.power import TTestPower
 
 from sft_ablate.paths import PROJECT_ROOT
-from sft_ablate.report.power import ALPHA, POWER, paired_power
+from sft_ablate.report.power import ALPHA, POWER, paired_power, seeds_needed
+from sft_ablate.report.power import paired_t_power as our_power
 from tests.report_runs import write_run
 
 
@@ -43,6 +44,17 @@ def test_degenerate_inputs():
     same = paired_power([0.02, 0.02, 0.02])
     assert same.mde == 0 and same.seeds_needed == 3
     assert paired_power([0.01, -0.01, 0.0]).seeds_needed == math.inf  # no observed effect to resolve
+
+
+@pytest.mark.parametrize(("effect", "pairs"), [(6.67, 3), (10.0, 3), (100.0, 2), (0.3, 90)])
+def test_seeds_needed_at_large_effects(effect, pairs, recwarn):
+    """A clear defect has a large standardized effect: statsmodels' solver gave up there (10 seeds for what 3 resolve,
+    with a ConvergenceWarning in the report's console) and the noncentral t gives nan."""
+    assert seeds_needed(effect) == pairs
+    assert our_power(effect, pairs) >= POWER > our_power(effect, pairs - 1)
+    if math.isfinite(paired_t_power(effect, pairs)):  # where scipy's noncentral t has a number, the same number
+        assert our_power(effect, pairs) == pytest.approx(paired_t_power(effect, pairs), abs=1e-6)
+    assert not recwarn.list
 
 
 def test_report_prints_mde_and_seeds_needed_for_a_3_seed_study(tmp_path):

@@ -1,7 +1,7 @@
 """What a study can decide: per comparison, the minimum detectable effect at its n and the seeds needed to
 resolve the delta it saw; per factor, a verdict line.
 
-Paired t-test power (statsmodels' TTestPower on the per-pair differences), two-sided, alpha 0.05, power 0.8:
+Paired t-test power on the per-pair differences, two-sided, alpha 0.05, power 0.8:
 - minimum detectable effect (MDE): the smallest |delta| this many pairs would detect 80% of the time, given the
   spread of the differences seen;
 - seeds needed: the pairs needed to detect the observed |delta| 80% of the time, were it the true one.
@@ -12,12 +12,12 @@ needed as an order of magnitude.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import integrate, stats
 from statsmodels.stats.power import TTestPower
 
 from sft_ablate.report.runs import Metric, level_order
@@ -56,17 +56,38 @@ def minimum_detectable_effect(n: int, sd: float) -> float:
 
 
 def seeds_needed(effect_size: float) -> float:
-    """Pairs (seeds) needed to detect a standardized effect (mean / sd of the differences) with POWER at ALPHA."""
-    if effect_size <= 0:
+    """Pairs (seeds) needed to detect a standardized effect (mean / sd of the differences) with POWER at ALPHA: the
+    smallest n whose power reaches POWER (power grows with n, so a bisection). statsmodels' solver gives up on large
+    effects (it returned 10 where 3 pairs do) and its noncentral t returns nan there, hence our own power."""
+    if effect_size <= 0 or paired_t_power(effect_size, MAX_SEEDS) < POWER:
         return math.inf
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            n = TTestPower().solve_power(effect_size=effect_size, nobs=None, alpha=ALPHA, power=POWER, alternative="two-sided")
-    except (ValueError, RuntimeError):
-        return math.inf
-    n = float(np.asarray(n).item())
-    return float(math.ceil(n)) if math.isfinite(n) and n <= MAX_SEEDS else math.inf
+    low, high = 1, MAX_SEEDS  # power(low) < POWER <= power(high); one pair has no test
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if paired_t_power(effect_size, middle) >= POWER else (middle, high)
+    return float(high)
+
+
+def paired_t_power(effect_size: float, n: int) -> float:
+    """Power of the two-sided paired t-test with n pairs at ALPHA, for a standardized effect.
+
+    With T = (Z + effect·√n) / √(V/df), V ~ chi2(df): the chance that |T| passes the critical t, averaged over V
+    scipy's noncentral t where it gives a number, else that average integrated over V's quantiles (a bounded
+    integrand), since the noncentral t gives nan at large effects with few pairs.
+    """
+    if n < 2:
+        return 0.0  # one pair: no spread, no test
+    df, shift = n - 1, effect_size * math.sqrt(n)
+    critical = stats.t.ppf(1 - ALPHA / 2, df)
+    fast = stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift)
+    if math.isfinite(fast):
+        return float(fast)
+
+    def rejects(quantile: float) -> float:
+        scale = critical * math.sqrt(stats.chi2.ppf(quantile, df) / df)
+        return stats.norm.sf(scale - shift) + stats.norm.cdf(-scale - shift)
+
+    return float(integrate.quad(rejects, 0, 1, limit=200)[0])
 
 
 def power_table(
