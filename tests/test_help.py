@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import yaml
+
 from tests.conftest import PROJECT_ROOT
 
 
@@ -23,6 +25,10 @@ def test_main_help_describes_the_command_its_first_steps_and_only_its_own_groups
     assert text.startswith("python -m sft_ablate [-m]") and "Find out which SFT data works" in text
     head = "\n".join(text.splitlines()[:20])  # what `--help | head -20` shows
     assert "Start with:" in head and "python -m sft_ablate model=tiny mix=50_50" in head
+    # the report line points where the study line's runs land (the sweep's own dir, not Hydra's multirun default)
+    sweep = yaml.safe_load((PROJECT_ROOT / "conf" / "sweep" / "mix_ratio.yaml").read_text())
+    sweep_dir = sweep["hydra"]["sweep"]["dir"].replace("${study}", sweep["study"]).replace("${model.name}", "tiny")
+    assert f"python -m sft_ablate.report {sweep_dir} " in head
     for command in ("sft_ablate.synth", "sft_ablate.data_report", "sft_ablate.arena", "sft_ablate.report"):
         assert f"python -m {command} " in head
     groups = {line.split(":")[0] for line in text.splitlines() if line and ": " in line and line[0].isalpha()}
