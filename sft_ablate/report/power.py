@@ -22,7 +22,7 @@ from statsmodels.stats.power import TTestPower
 
 from sft_ablate.report.runs import Metric, level_order
 from sft_ablate.report.stats import delta
-from sft_ablate.report.tables import Table, _keyed, _label, _places
+from sft_ablate.report.tables import Table, _keyed, _label, metric_places
 
 ALPHA = 0.05
 POWER = 0.8
@@ -71,9 +71,9 @@ def seeds_needed(effect_size: float) -> float:
 def paired_t_power(effect_size: float, n: int) -> float:
     """Power of the two-sided paired t-test with n pairs at ALPHA, for a standardized effect.
 
-    With T = (Z + effect·√n) / √(V/df), V ~ chi2(df): the chance that |T| passes the critical t, averaged over V
-    scipy's noncentral t where it gives a number, else that average integrated over V's quantiles (a bounded
-    integrand), since the noncentral t gives nan at large effects with few pairs.
+    With T = (Z + effect·√n) / √(V/df), V ~ chi2(df), the power is the chance that |T| passes the critical t.
+    scipy's noncentral t gives it where it gives a number; at large effects with few pairs it gives nan, and the
+    power is then averaged over V's quantiles (a bounded integrand).
     """
     if n < 2:
         return 0.0  # one pair: no spread, no test
@@ -97,10 +97,9 @@ def power_table(
     what it means; and the verdict lines of the factor."""
     pair_on = ["seed", *[f for f in others if f != factor]] if "seed" in frame.columns else [f for f in others if f != factor]
     base = frame[frame[factor] == baseline]
-    rows, places, resolved, unresolved = [], [], [], []
+    rows, resolved, unresolved = [], [], []
+    places = {metric.label: metric_places(frame, metric.column) for metric in metrics}
     for metric in metrics:
-        # Decimals from the metric's size: an Elo or a perplexity reads as -15 [-42, +12], a loss as -0.021.
-        metric_places = _places(frame[metric.column].abs().median())
         for level in level_order(frame, factor):
             if level == baseline:
                 continue
@@ -109,8 +108,7 @@ def power_table(
             d = delta(level_runs, base_runs)
             common = level_runs.dropna().index.intersection(base_runs.dropna().index)
             p = paired_power((level_runs[common] - base_runs[common]).to_numpy()) if d.paired else Power(d.n, *[math.nan] * 3)
-            meaning = _meaning(d, p, metric, metric_places)
-            places.append(metric_places)
+            meaning = _meaning(d, p, metric, places[metric.label])
             rows.append(
                 {
                     "metric": metric.label,
@@ -131,7 +129,9 @@ def power_table(
     data = pd.DataFrame(rows)
     shown = data.copy()
     for column, sign in (("delta", "+"), ("ci_low", "+"), ("ci_high", "+"), ("sd_of_differences", ""), ("mde", "")):
-        shown[column] = [f"{v:{sign},.{n}f}" if math.isfinite(v) else "" for v, n in zip(data[column], places, strict=True)]
+        shown[column] = [
+            f"{v:{sign},.{places[label]}f}" if math.isfinite(v) else "" for v, label in zip(data[column], data["metric"])
+        ]
     shown["seeds_needed"] = data["seeds_needed"].map(_seeds_text)
     shown = shown.drop(columns=["significant"]).rename(
         columns={"mde": "minimum detectable effect", "seeds_needed": "seeds needed", "sd_of_differences": "sd of Δ"}

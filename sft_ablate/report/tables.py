@@ -30,8 +30,7 @@ def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseli
     pair_on = ["seed", *[f for f in others if f != factor]] if "seed" in frame.columns else [f for f in others if f != factor]
     shown_rows, data_rows = [], []
     base = frame[frame[factor] == baseline]
-    # One precision per metric column, from its typical size, so the rows line up.
-    places = {m.column: _places(frame[m.column].abs().median()) for m in metrics}
+    places = {m.column: metric_places(frame, m.column) for m in metrics}
     for level in level_order(frame, factor):
         runs = frame[frame[factor] == level]
         shown = {factor: _label(level), "n": len(runs)}
@@ -255,6 +254,12 @@ def _delta_text(d, metric: Metric, places: int) -> str:
     if not d.significant:
         return text
     return f"{text} {'↑' if (d.mean > 0) == metric.higher_is_better else '↓'}*"
+
+
+def metric_places(frame: pd.DataFrame, column: str) -> int:
+    """One precision per metric, from its typical size, so rows line up: an Elo reads 1,017 and -15 [-42, +12],
+    a loss 7.641 and -0.021."""
+    return _places(frame[column].abs().median())
 
 
 def _places(value: float) -> int:
