@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -189,7 +190,11 @@ def add_lora(model: PreTrainedModel, lora: LoraConfig) -> PreTrainedModel:
     peft_config = PeftLoraConfig(
         r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets, task_type="CAUSAL_LM"
     )
-    return get_peft_model(model, peft_config)
+    with warnings.catch_warnings():
+        # peft reads transformers' deprecated `is_gradient_checkpointing` alias (a FutureWarning at every SmolLM2 load):
+        # between the two libraries, nothing a user can act on.
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*deprecated", category=FutureWarning)
+        return get_peft_model(model, peft_config)
 
 
 def load_weights(model_cfg: ModelConfig, model_dir: str, what: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
