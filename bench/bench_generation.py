@@ -16,6 +16,7 @@ from bench.common import append_benchmarks, print_table, set_threads
 from sft_ablate.data.prepare import prepare_data
 from sft_ablate.generation.local import Sampling, generate_local
 from sft_ablate.launch.hydra_setup import compose_config
+from sft_ablate.run import data_stage_inputs
 from sft_ablate.training.models import base_model_dir, load_model
 
 
@@ -28,9 +29,9 @@ def prompts_per_second(loaded, conversations, sampling: Sampling, batch_size: in
 def measure(model: str, n_prompts: int, batch_size: int, max_new_tokens: int) -> list[tuple]:
     config = compose_config([f"model={model}", "tracking=none", "lora=none"])
     cache_dir = Path(config.paths.cache_dir).expanduser()
-    data = prepare_data(config)
+    data = prepare_data(data_stage_inputs(config))
     pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
-    loaded = load_model(config, base_model_dir(config.model, cache_dir, pool_texts), "cpu")
+    loaded = load_model(config.model, config.lora, base_model_dir(config.model, cache_dir, pool_texts), "cpu")
     conversations = [e.messages[:-1] for e in data.eval[:n_prompts]]
     sampling = Sampling(max_new_tokens=max_new_tokens)
     batched, single = [], []

@@ -17,7 +17,8 @@ import time
 import torch
 
 from bench.common import append_benchmarks, print_table, set_threads
-from sft_ablate.arena.judges import VERDICT_REPLIES, Matchup, pairwise_messages
+from sft_ablate.arena.judges import Matchup
+from sft_ablate.arena.judges.llm import VERDICT_REPLIES, pairwise_messages
 from sft_ablate.generation.backends import local_model_config
 from sft_ablate.generation.local import reply_logprobs
 from sft_ablate.paths import SAMPLE_DATA_DIR, default_cache_dir

@@ -163,17 +163,18 @@ def prepare_only(overrides: list[str]) -> None:
     """Child process of data_stage: the data stage alone, timed per quality filter, written to the cache dir."""
     from sft_ablate.data import quality
     from sft_ablate.data.prepare import prepare_data
+    from sft_ablate.run import data_stage_inputs
 
     filter_seconds: dict[str, float] = {}
-    removals = quality._removals
+    run_filter = quality.run_filter
 
     def timed(name, *args):
         start = time.perf_counter()
-        verdicts = removals(name, *args)
+        outcome = run_filter(name, *args)
         filter_seconds[name] = round(time.perf_counter() - start, 1)
-        return verdicts
+        return outcome
 
-    quality._removals = timed
+    quality.run_filter = timed
     config = _composed(["mix=50_50", "data.budget=128", *overrides])
     import torch
 
@@ -181,7 +182,7 @@ def prepare_only(overrides: list[str]) -> None:
 
     torch.set_num_threads(torch_threads(config.train.threads))  # as a run sets them before its data stage
     start = time.perf_counter()
-    prepared = prepare_data(config)
+    prepared = prepare_data(data_stage_inputs(config))
     seconds = time.perf_counter() - start
     report = {"seconds": seconds, "filter_seconds": filter_seconds, "diversity": prepared.report["diversity"]}
     Path(config.paths.cache_dir, "prepare.json").write_text(json.dumps(report, default=str))

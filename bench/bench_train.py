@@ -26,6 +26,7 @@ from bench.common import append_benchmarks, print_table, set_threads
 from sft_ablate.data.prepare import prepare_data
 from sft_ablate.data.tokenization import tokenize_examples
 from sft_ablate.launch.hydra_setup import compose_config
+from sft_ablate.run import data_stage_inputs
 from sft_ablate.training.models import base_model_dir, load_model
 from sft_ablate.training.trainer import build_trainer, train
 
@@ -36,23 +37,23 @@ TEN_M = ["model.tiny.hidden_size=320", "model.tiny.intermediate_size=864", "mode
 def setup(overrides: list[str]):
     config = compose_config(["model=tiny", "tracking=none", f"train.threads={set_threads()}", *overrides])
     cache_dir = Path(config.paths.cache_dir).expanduser()
-    data = prepare_data(config)
+    data = prepare_data(data_stage_inputs(config))
     pool_texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
     model_dir = base_model_dir(config.model, cache_dir, pool_texts)
-    tok = load_model(config, model_dir, "cpu").tokenizer
+    tok = load_model(config.model, config.lora, model_dir, "cpu").tokenizer
     split = tokenize_examples(data.train, tok, config.train.max_length, cache_dir, "train", data.report["train_hash"])
     return config, model_dir, split.dataset
 
 
 def fresh_model(config, model_dir):
     set_seed(config.seed)  # as run.py does before the model is built
-    return load_model(config, model_dir, "cpu")
+    return load_model(config.model, config.lora, model_dir, "cpu")
 
 
 def ours(config, model_dir, dataset) -> tuple[float, int]:
     loaded = fresh_model(config, model_dir)
     with tempfile.TemporaryDirectory() as run_dir:
-        result = train(build_trainer(loaded, dataset, config, Path(run_dir), []), Path(run_dir))
+        result = train(build_trainer(loaded, dataset, config.train, config.seed, Path(run_dir), []), Path(run_dir))
     return result.tokens_per_second, loaded.params
 
 

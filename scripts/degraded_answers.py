@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sft_ablate.arena.external import PromptFields, load_prompt_file
 from sft_ablate.arena.validation import write_degraded_answers
-from sft_ablate.cli import run_command
+from sft_ablate.command import run_command
 
 
 def main() -> int:

@@ -8,6 +8,7 @@ the top level, so an edit there takes effect without reinstalling.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -35,3 +36,10 @@ def shared_data_path(name: str) -> str:
 def default_cache_dir() -> Path:
     """Converted models, tokenized data, embeddings and answers shared by all runs ($SFT_ABLATE_CACHE)."""
     return Path(os.environ.get("SFT_ABLATE_CACHE", Path.home() / ".cache" / "sft-ablate")).expanduser()
+
+
+@dataclass
+class PathsConfig:
+    # Shared by every run: converted models, trained tiny tokenizers, tokenized data.
+    cache_dir: str = "${oc.env:SFT_ABLATE_CACHE,${oc.env:HOME}/.cache/sft-ablate}"
+    min_free_gb: float = 1.0  # a run refuses to start with less free disk under its run dir or the cache

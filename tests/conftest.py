@@ -29,6 +29,12 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def app_configs_registered() -> None:
+    """What every command does first: the schemas, resolvers and sweepers that composing the main config needs."""
+    register()
+
+
 def compose_cfg(overrides: list[str] | None = None):
     """The composed DictConfig, exactly as the CLI would build it (minus the hydra node)."""
     register()

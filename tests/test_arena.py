@@ -5,24 +5,30 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from sft_ablate.arena import __main__ as arena_cli
-from sft_ablate.arena import stage as arena
-from sft_ablate.arena.judges import Matchup, ReferenceJudge, final_number, judge_hash, parse_pairwise
+from sft_ablate.arena.battles import outcomes, pick_opponents, play
+from sft_ablate.arena.judges import Matchup, judge_hash
+from sft_ablate.arena.judges.llm import LlmJudgeConfig, parse_pairwise
+from sft_ablate.arena.judges.reference import ReferenceJudge, ReferenceJudgeConfig
+from sft_ablate.arena.leaderboard import leaderboard
+from sft_ablate.arena.prompts import load_prompts
 from sft_ablate.arena.store import ArenaStore
-from sft_ablate.config import BackendConfig, JudgeConfig
 from sft_ablate.errors import DataError
+from sft_ablate.evaluation.answers import final_number
+from sft_ablate.generation.schema import BackendConfig
 from tests.chat_server import ChatServer
 from tests.conftest import compose_config, shared_file
 
 PROMPTS = [{"id": f"p{i}", "turns": [f"Question {i}?"], "reference": f"Reference {i}.", "answer": None} for i in range(6)]
 
 
-def llm_judge(server: ChatServer) -> JudgeConfig:
-    return JudgeConfig(
+def llm_judge(server: ChatServer) -> LlmJudgeConfig:
+    return LlmJudgeConfig(
         name="llm", kind="llm", backend=BackendConfig(kind="openai", model="judge", base_url=server.base_url, max_retries=0)
     )
 
@@ -44,8 +50,8 @@ def test_a_judge_that_always_says_first_gives_no_agreement_and_only_ties(tmp_pat
     with ChatServer(responder=lambda body: "[[A]]") as server:
         judge = llm_judge(server)
         with ArenaStore(path) as store:
-            calls = arena.play(store, judge, cache_dir, fixtures)
-            result = arena.outcomes(store.battles(judge_hash(judge)))
+            calls = play(store, judge, cache_dir, fixtures)
+            result = outcomes(store.battles(judge_hash(judge)))
         assert calls == {"judgments": 24, "judge_calls": 24, "cached_judgments": 0}
         assert server.requests == 24  # 12 battles, each asked in both orders
         assert len(result.battles) == 12 and result.swap_agreement == 0.0
@@ -63,8 +69,8 @@ def test_a_judge_with_a_real_preference_agrees_with_itself_across_orders(tmp_pat
         return "[[A]]" if "Assistant A: good" in text else "[[B]]"
 
     with ChatServer(responder=prefers_good) as server, ArenaStore(path) as store:
-        arena.play(store, llm_judge(server), cache_dir, fixtures)
-        board = arena.leaderboard(store, judge_hash(llm_judge(server)), "base", bootstrap_rounds=100)
+        play(store, llm_judge(server), cache_dir, fixtures)
+        board = leaderboard(store, judge_hash(llm_judge(server)), "base", bootstrap_rounds=100)
     assert board.outcomes.swap_agreement == 1.0
     assert [b.score for b in board.outcomes.battles] == [1.0] * 6
     x = board.rating("x")
@@ -75,8 +81,8 @@ def test_unparseable_verdicts_are_dropped_and_counted_never_guessed(tmp_path, ca
     path, fixtures = pool(tmp_path, {"base": "meh", "x": "good"})
     replies = iter(["I prefer A.", "[[A]] or maybe [[B]]"] * 6)
     with ChatServer(responder=lambda body: next(replies)) as server, ArenaStore(path) as store:
-        arena.play(store, llm_judge(server), cache_dir, fixtures)
-        result = arena.outcomes(store.battles(judge_hash(llm_judge(server))))
+        play(store, llm_judge(server), cache_dir, fixtures)
+        result = outcomes(store.battles(judge_hash(llm_judge(server))))
     assert result.battles == [] and result.unparseable == 12 and result.swap_agreement is None
 
 
@@ -96,9 +102,9 @@ def test_judged_battles_are_never_judged_again_and_the_leaderboard_makes_no_call
     ) as server:
         with ArenaStore(path) as store:
             store.add_judge(judge_hash(llm_judge(server)), dataclasses.asdict(llm_judge(server)))
-            arena.play(store, llm_judge(server), cache_dir, fixtures)
+            play(store, llm_judge(server), cache_dir, fixtures)
             assert server.requests == 24
-            again = arena.play(store, llm_judge(server), cache_dir, fixtures)
+            again = play(store, llm_judge(server), cache_dir, fixtures)
         assert again == {"judgments": 24, "judge_calls": 0, "cached_judgments": 24} and server.requests == 24
 
         assert arena_cli.main([str(tmp_path), "--bootstrap-rounds", "50"]) == 0
@@ -119,7 +125,7 @@ def test_the_leaderboard_of_a_missing_store_is_a_clear_error(tmp_path, capsys):
 
 
 def test_reference_judge_correctness_decides_where_there_is_an_answer(cache_dir):
-    judge = ReferenceJudge(JudgeConfig(name="reference"), cache_dir)
+    judge = ReferenceJudge(ReferenceJudgeConfig(name="reference"), cache_dir)
     m = lambda first, second, answer="42", reference=None: Matchup(("q",), reference, answer, (first,), (second,))  # noqa: E731
     verdicts = judge.judge(
         [
@@ -131,13 +137,13 @@ def test_reference_judge_correctness_decides_where_there_is_an_answer(cache_dir)
         ]
     )
     assert [v.verdict for v in verdicts] == ["A", "B", "C", "C", "C"]
-    assert final_number("Step 1: 3 + 4 = 7. So $61.50 in all.") == 61.5
+    assert final_number("Step 1: 3 + 4 = 7. So $61.50 in all.") == Decimal("61.5")
     assert final_number("nothing") is None
 
 
 @pytest.mark.slow  # loads all-MiniLM (sentence-transformers): 5-30 s on a busy machine
 def test_reference_judge_prefers_the_answer_closer_to_the_reference(cache_dir):
-    judge = ReferenceJudge(JudgeConfig(name="reference", margin=0.02), cache_dir)
+    judge = ReferenceJudge(ReferenceJudgeConfig(name="reference", margin=0.02), cache_dir)
     ref = "Seasons happen because Earth's axis is tilted, so each hemisphere gets more direct sunlight part of the year."
     close = "Earth's tilted axis makes each hemisphere receive more direct sunlight for part of the year: that is the seasons."
     far = "My favourite pasta recipe uses garlic, olive oil and chili flakes."
@@ -154,25 +160,25 @@ def test_reference_judge_prefers_the_answer_closer_to_the_reference(cache_dir):
 
 def test_bundled_prompts_and_their_fields():
     config = compose_config([])
-    prompts, skipped = arena.load_prompts(dataclasses.replace(config.arena, max_prompts=None), config.judge)
+    prompts, skipped = load_prompts(dataclasses.replace(config.arena, max_prompts=None), config.judge)
     assert len(prompts) == 24 and skipped == 0
     assert sum(p.answer is not None for p in prompts) == 6 and all(p.reference for p in prompts)
     # The bundled references and answers are for the first turn: the reference judge can decide no second turn.
     with pytest.raises(DataError, match="no prompt the reference judge can decide"):
-        arena.load_prompts(dataclasses.replace(config.arena, turns=2), config.judge)
+        load_prompts(dataclasses.replace(config.arena, turns=2), config.judge)
     assert (
-        len(arena.load_prompts(dataclasses.replace(config.arena, turns=2), compose_config(["judge=llm"]).judge)[0]) == 24
+        len(load_prompts(dataclasses.replace(config.arena, turns=2), compose_config(["judge=llm"]).judge)[0]) == 24
     )  # every prompt by default
 
 
 def test_mt_bench_prompts_first_turn_and_second_turn_option():
     shared_file("arena/mt_bench_question.jsonl")
     config = compose_config(["arena=mt_bench"])
-    prompts, skipped = arena.load_prompts(config.arena, config.judge)
+    prompts, skipped = load_prompts(config.arena, config.judge)
     # The reference judge decides only those with a reference answer (38 in the question file, 1 more from GPT-4's)
     assert (len(prompts), skipped) == (39, 41)
     llm = compose_config(["arena=mt_bench", "arena.turns=2", "judge=llm"])
-    prompts, skipped = arena.load_prompts(llm.arena, llm.judge)
+    prompts, skipped = load_prompts(llm.arena, llm.judge)
     assert (len(prompts), skipped) == (80, 0) and all(len(p.turns) == 2 for p in prompts)
     assert sum(p.reference is not None for p in prompts) == 36  # second-turn references
 
@@ -182,7 +188,7 @@ def test_a_bad_prompt_file_names_the_line(tmp_path):
     bad.write_text(json.dumps({"turns": ["ok"], "reference": "r"}) + "\n" + json.dumps({"turns": "not a list"}) + "\n")
     config = compose_config([f"arena.prompts={bad}"])
     with pytest.raises(DataError, match=f"{bad}:2: `turns` must be a non-empty list"):
-        arena.load_prompts(config.arena, config.judge)
+        load_prompts(config.arena, config.judge)
 
 
 def test_a_new_run_battles_the_base_and_a_seeded_sample_of_earlier_runs(tmp_path):
@@ -192,10 +198,10 @@ def test_a_new_run_battles_the_base_and_a_seeded_sample_of_earlier_runs(tmp_path
             keys = ["k1"] if model == "half" else ["k1", "k2"]  # 'half' answered other prompts: not comparable
             store.add_generations((model, k, 0, ["a"]) for k in keys)
         wanted = [("k1", 0), ("k2", 0)]
-        picked = arena.pick_opponents(store, "r5", wanted, 2, seed=0)
+        picked = pick_opponents(store, "r5", wanted, 2, seed=0)
         assert len(picked) == 2 and set(picked) <= {"r1", "r2", "r3", "r4"}
-        assert arena.pick_opponents(store, "r5", wanted, 2, seed=0) == picked  # seeded
-        assert arena.pick_opponents(store, "r5", wanted, 10, seed=0) == ["r1", "r2", "r3", "r4"]
+        assert pick_opponents(store, "r5", wanted, 2, seed=0) == picked  # seeded
+        assert pick_opponents(store, "r5", wanted, 10, seed=0) == ["r1", "r2", "r3", "r4"]
 
 
 def test_arena_config_is_checked():

@@ -14,18 +14,21 @@ import pytest
 import torch
 
 from sft_ablate.arena import __main__ as arena_cli
-from sft_ablate.arena import stage as arena
+from sft_ablate.arena.battles import play
 from sft_ablate.arena.external import PromptFields, load_prompt_file
-from sft_ablate.arena.judges import LLMJudge, Matchup, ReferenceJudge, degenerate, echo_share
+from sft_ablate.arena.judges import Matchup
+from sft_ablate.arena.judges.llm import LLMJudge, LlmJudgeConfig
+from sft_ablate.arena.judges.reference import ReferenceJudge, ReferenceJudgeConfig, degenerate, echo_share
+from sft_ablate.arena.prompts import load_prompts
 from sft_ablate.arena.ratings import Battle, fit_bradley_terry
 from sft_ablate.arena.validation import KNOWN_ORDER, shuffled, truncate, write_degraded_answers
-from sft_ablate.config import BackendConfig, JudgeConfig
 from sft_ablate.errors import DataError
 from sft_ablate.generation.backends import load_local_backend
+from sft_ablate.generation.schema import BackendConfig
 from sft_ablate.paths import SAMPLE_DATA_DIR
 from tests.conftest import compose_config, shared_file
 
-REFERENCE = JudgeConfig(name="reference", kind="reference")
+REFERENCE = ReferenceJudgeConfig(name="reference", kind="reference")
 
 
 # ---- the reference judge sees the question --------------------------------------------------------------------
@@ -64,7 +67,7 @@ def test_planted_echo_empty_and_shuffled_answers_lose_to_real_answers(tmp_path, 
     planted ones are the question itself, the question with 'Sure!' added, nothing, and another prompt's full
     reference answer (a good answer to the wrong question)."""
     config = compose_config()
-    prompts, _ = arena.load_prompts(dataclasses.replace(config.arena, max_prompts=None), config.judge)
+    prompts, _ = load_prompts(dataclasses.replace(config.arena, max_prompts=None), config.judge)
     real = [truncate(p.reference, 0.5) for p in prompts]
     planted = {
         "echo": [p.turns[-1] for p in prompts],
@@ -120,7 +123,7 @@ def test_a_local_llm_judge_scores_the_verdicts_and_always_gives_one(cache_dir):
     from sft_ablate.generation.local import reply_logprobs
 
     texts = [json.loads(line)["turns"][0] for line in (SAMPLE_DATA_DIR / "arena_prompts.jsonl").read_text().splitlines()]
-    judge = JudgeConfig(name="llm", kind="llm", backend=BackendConfig(kind="local", model="tiny", batch_size=6))
+    judge = LlmJudgeConfig(name="llm", kind="llm", backend=BackendConfig(kind="local", model="tiny", batch_size=6))
     llm = LLMJudge.__new__(LLMJudge)  # as LLMJudge builds it, with the tiny model's tokenizer trained on the prompts
     llm.backend, llm.sampling = load_local_backend(judge.backend, cache_dir, texts), None
     matchups = [Matchup((t,), None, None, ("An answer.",), (f"Another answer to: {t}",)) for t in texts[:5]]
@@ -161,7 +164,7 @@ class BiasedScores:
 
 
 def test_calibration_takes_the_judges_constant_position_bias_out_of_its_verdicts(monkeypatch):
-    monkeypatch.setattr("sft_ablate.arena.judges.LocalBackend", BiasedScores)
+    monkeypatch.setattr("sft_ablate.arena.judges.llm.LocalBackend", BiasedScores)
     llm = LLMJudge.__new__(LLMJudge)
     llm.backend, llm.sampling = BiasedScores(), None
     both = [Matchup(("q",), None, None, ("good",), ("bad",)), Matchup(("q",), None, None, ("bad",), ("good",))]
@@ -208,11 +211,11 @@ def test_difference_cis_separate_neighbours_whose_own_cis_overlap():
 def test_max_prompts_truncation_is_logged_and_null_uses_every_prompt(caplog):
     config = compose_config()
     with caplog.at_level(logging.WARNING):
-        prompts, _ = arena.load_prompts(dataclasses.replace(config.arena, max_prompts=5), config.judge)
+        prompts, _ = load_prompts(dataclasses.replace(config.arena, max_prompts=5), config.judge)
     assert len(prompts) == 5 and "using the first 5 of 24 prompts" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        prompts, _ = arena.load_prompts(dataclasses.replace(config.arena, max_prompts=None), config.judge)
+        prompts, _ = load_prompts(dataclasses.replace(config.arena, max_prompts=None), config.judge)
     assert len(prompts) == 24 and "using the first" not in caplog.text
     assert config.arena.max_prompts is None and config.arena.seeds == [0, 1]  # the shipped default: all, 2 seeds
 
@@ -313,7 +316,7 @@ def test_the_report_pools_a_levels_seeds_and_rates_from_the_store(tmp_path, cach
                 answer(name, mix)
                 fixtures += [(name, "base/tiny", p["id"], 0) for p in prompts]
         fixtures += [("30_70_s0", "70_30_s0", p["id"], 0) for p in prompts]
-        arena.play(store, REFERENCE, cache_dir, fixtures)
+        play(store, REFERENCE, cache_dir, fixtures)
     report = build_report(tmp_path)
     levels = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_arena_levels.csv").set_index("level")
     assert levels.loc["base/tiny", "battles"] == 72 and levels.loc["mix=70_30", "runs"] == 3

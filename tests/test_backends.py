@@ -1,13 +1,23 @@
-"""The OpenAI-compatible HTTP backend against a real chat-completions server on 127.0.0.1, and the cache."""
+"""The OpenAI-compatible HTTP backend against a real chat-completions server on 127.0.0.1, the cache, the
+registry of backend kinds, and the model options a local backend names."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from sft_ablate.config import BackendConfig
+import pytest
+from hydra import initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+
 from sft_ablate.errors import BackendError, ConfigError, EnvironmentProblem
-from sft_ablate.generation.backends import CachedBackend, OpenAIBackend
+from sft_ablate.generation.backends import BACKENDS, Backend, CachedBackend, CallStats, OpenAIBackend, make_backend
 from sft_ablate.generation.local import Sampling
+from sft_ablate.generation.local_backend import local_model_config
+from sft_ablate.generation.schema import BackendConfig
+from sft_ablate.options import compose_option
+from sft_ablate.paths import SYNTH_CONF_DIR
+from sft_ablate.training.schema import ModelConfig
 from tests.chat_server import ChatServer
 
 GREEDY = Sampling(max_new_tokens=16)
@@ -135,5 +145,102 @@ def test_an_http_answer_cut_off_by_max_tokens_is_known_by_its_finish_reason_also
         answers = CachedBackend(backend(server), tmp_path).generate(questions(4), GREEDY)
         fresh = CachedBackend(backend(server), tmp_path)  # a later run: every answer from the cache
         assert fresh.generate(questions(4), GREEDY) == answers and server.requests == 4
-    assert fresh.hit_length_limit(answers, GREEDY) == [False, True, False, True]
-    assert fresh.hit_length_limit(["an answer from elsewhere"], GREEDY) == [None]  # unknown, not guessed
+    assert fresh.hit_length_limit(questions(4), answers, GREEDY) == [False, True, False, True]
+    elsewhere = [[{"role": "user", "content": "Never asked?"}]]
+    assert fresh.hit_length_limit(elsewhere, ["an answer from elsewhere"], GREEDY) == [None]  # unknown, not guessed
+
+
+def test_equal_answers_to_different_prompts_keep_their_own_finish_reasons(tmp_path):
+    def same_text_cut_odd_ones(body):
+        number = int(body["messages"][-1]["content"].split()[-1].rstrip("?"))
+        return ("The same answer", "length" if number % 2 else "stop")
+
+    with ChatServer(same_text_cut_odd_ones) as server:
+        first = CachedBackend(backend(server, concurrency=2), tmp_path)
+        answers = first.generate(questions(4), GREEDY)
+        fresh = CachedBackend(backend(server), tmp_path)  # a later run: every answer from the cache
+        assert fresh.generate(questions(4), GREEDY) == answers == ["The same answer"] * 4
+    for run in (first, fresh):
+        assert run.hit_length_limit(questions(4), answers, GREEDY) == [False, True, False, True]
+
+
+# ---- the registry of kinds -------------------------------------------------------------------------------------
+
+
+@BACKENDS.register("shout")
+class ShoutBackend:
+    """A backend kind from outside the package: answers the last user turn in capitals, cut off past max_new_tokens."""
+
+    def __init__(self, spec: BackendConfig) -> None:
+        self.name, self.identity, self.stats = spec.model, {"kind": "shout", "model": spec.model}, CallStats()
+        self.finish_reasons: list[str | None] = []
+
+    @classmethod
+    def check(cls, spec: BackendConfig) -> None:
+        if spec.base_url is not None:
+            raise ConfigError("kind=shout takes no base_url")
+
+    @classmethod
+    def from_spec(cls, spec: BackendConfig, cache_dir: Path, tiny_texts: list[str], loaded: dict[str, Backend]) -> Backend:
+        return cls(spec)
+
+    def generate(self, conversations, sampling, on_result=None):
+        texts = [c[-1]["content"].upper() for c in conversations]
+        self.finish_reasons = ["length" if len(t) > sampling.max_new_tokens else "stop" for t in texts]
+        self.stats.calls += len(texts)
+        for i, text in enumerate(texts):
+            if on_result:
+                on_result(i, text)
+        return texts
+
+    def hit_length_limit(self, texts, finish_reasons, sampling):
+        return [reason == "length" for reason in finish_reasons]
+
+
+def test_a_registered_kind_is_what_make_backend_opens_and_its_own_check_runs(tmp_path):
+    shout = make_backend(BackendConfig(kind="shout", model="loud"), tmp_path)
+    assert isinstance(shout, ShoutBackend)
+    cached = CachedBackend(shout, tmp_path)
+    asked = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a question longer than 16"}]]
+    assert cached.generate(asked, GREEDY) == ["HI", "A QUESTION LONGER THAN 16"]
+    again = CachedBackend(make_backend(BackendConfig(kind="shout", model="loud"), tmp_path), tmp_path)
+    assert again.generate(asked, GREEDY) == ["HI", "A QUESTION LONGER THAN 16"] and again.cache_hits == 2
+    assert again.calls == 0 and again.hit_length_limit(asked, ["HI", "..."], GREEDY) == [False, True]  # cached reasons
+    with pytest.raises(ConfigError, match="kind=shout takes no base_url"):
+        BackendConfig(kind="shout", model="loud", base_url="http://127.0.0.1:1/v1")
+
+
+def test_an_unknown_kind_is_an_error_that_lists_the_registered_ones():
+    with pytest.raises(ConfigError, match=r"unknown generation backend 'vllm' \(registered: local, openai"):
+        BackendConfig(kind="vllm", model="m")
+    with pytest.raises(ConfigError, match="kind=openai needs base_url"):
+        BackendConfig(kind="openai", model="m")
+
+
+# ---- the model a local backend names -----------------------------------------------------------------------------
+
+
+def test_a_model_option_is_composed_as_the_app_composes_it_and_a_wrong_name_lists_the_options(tmp_path):
+    tiny = local_model_config("tiny")  # its defaults override other groups: read alone, the file would not compose
+    assert tiny.kind == "tiny" and tiny.tiny is not None and tiny.tiny.hidden_size == 128
+    assert local_model_config(str(tmp_path)).path == str(tmp_path)  # a model directory
+    with pytest.raises(ConfigError, match=r"neither a model option \(.*smollm2_135m.*tiny\) nor a local model directory"):
+        local_model_config("tiny_typo")
+
+
+def test_a_yaml_file_is_composed_as_an_option_of_the_group_with_its_schema_and_checks(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("name: mine\nkind: tiny\ntiny: {hidden_size: 64}\n")
+    assert compose_option("model", mine, ModelConfig).tiny.hidden_size == 64
+    mine.write_text("name: mine\nkind: tiny\nhidden: 64\n")
+    with pytest.raises(ConfigError, match=rf"In '{mine}'.*Key 'hidden' not in 'ModelConfig'"):
+        compose_option("model", mine, ModelConfig)
+    assert not ConfigStore.instance().repo.get("model")  # the file was an option while composed, not after
+
+
+def test_composing_a_model_option_inside_a_running_hydra_app_leaves_the_app_as_it_was():
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(SYNTH_CONF_DIR)):  # as in `python -m sft_ablate.synth synth=tiny`
+        app = GlobalHydra.instance().hydra
+        assert local_model_config("tiny").name == "tiny"
+        assert GlobalHydra.instance().hydra is app

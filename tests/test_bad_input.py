@@ -140,7 +140,7 @@ def closed_port() -> int:
 
 def build_model(kind: str, directory: Path) -> Path:
     """A small local model folder: one whose chat template has no generation tags, or one that ships its own code."""
-    from sft_ablate.config import TinyModelConfig
+    from sft_ablate.training.schema import TinyModelConfig
     from sft_ablate.training.tiny_model import init_model, train_tokenizer
 
     tokenizer = train_tokenizer([m["content"] for m in GOOD["messages"]] * 4, 300)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.config import EvalConfig
 from sft_ablate.errors import ConfigError, DataError, EnvironmentProblem
 from sft_ablate.evaluation.lighteval_runner import numeric_answer
+from sft_ablate.evaluation.schema import EvalConfig
 from sft_ablate.evaluation.tasks import extract_number, load_spec, resolve_benchmarks, resolve_task
 from tests.conftest import shared_file
 from tests.fake_hub import FakeHub

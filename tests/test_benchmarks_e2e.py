@@ -113,6 +113,7 @@ def test_generative_tasks_through_lighteval_on_the_tiny_model(tmp_path, cache_di
     from sft_ablate.data.prepare import prepare_data
     from sft_ablate.evaluation.lighteval_runner import score_benchmarks
     from sft_ablate.evaluation.tasks import resolve_benchmarks
+    from sft_ablate.run import data_stage_inputs
     from sft_ablate.training.models import base_model_dir, load_model
 
     rows = [
@@ -124,9 +125,9 @@ def test_generative_tasks_through_lighteval_on_the_tiny_model(tmp_path, cache_di
     (tmp_path / "sums_exact.yaml").write_text(common + "answer: exact\n")
     config = compose_config(["model=tiny", f"eval.benchmarks=[{tmp_path}/sums_numeric.yaml,{tmp_path}/sums_exact.yaml]"])
     tasks = resolve_benchmarks(config.eval, cache_dir)
-    data = prepare_data(config)
+    data = prepare_data(data_stage_inputs(config))
     texts = [m["content"] for s in data.pool.values() for e in s.examples for m in e.messages]
-    loaded = load_model(config, base_model_dir(config.model, cache_dir, texts), "cpu")
+    loaded = load_model(config.model, config.lora, base_model_dir(config.model, cache_dir, texts), "cpu")
 
     scores = score_benchmarks(loaded.model, loaded.tokenizer, tasks, config.eval, "cpu")
     numeric, exact = scores[f"{tmp_path}/sums_numeric.yaml"], scores[f"{tmp_path}/sums_exact.yaml"]

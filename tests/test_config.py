@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
-from sft_ablate.config import synthetic_fraction
+from sft_ablate.data.schema import synthetic_fraction
 from sft_ablate.errors import ConfigError, EnvironmentProblem
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.paths import CONF_DIR
@@ -36,7 +36,7 @@ def test_default_is_smollm2_with_lora_r8_and_offline_wandb():
 def test_mix_names_mean_synthetic_then_human(mix, fraction):
     config = compose_config([f"mix={mix}"])
     assert config.mix.name == mix
-    assert synthetic_fraction(config) == pytest.approx(fraction)
+    assert synthetic_fraction(config.mix, config.data.sources) == pytest.approx(fraction)
 
 
 def test_model_tiny_brings_full_finetuning_unless_lora_is_given():
@@ -105,7 +105,7 @@ def test_wrong_type_is_rejected():
 def test_qlora_without_gpu_or_bitsandbytes_fails_clearly():
     config = compose_config(["lora=qlora"])
     with pytest.raises(EnvironmentProblem, match="needs a CUDA GPU .*On a CPU use lora=r8 or lora=r16"):
-        check_environment(config)
+        check_environment(config.train, config.lora)
 
 
 class TestOverrideQuoting:
@@ -138,7 +138,7 @@ def test_cpu_batches_are_length_grouped_and_gpu_batches_packed():
     assert cpu.group_by_length and not cpu.packing
     gpu = compose_config(["train=gpu"]).train
     assert gpu.packing and not gpu.group_by_length
-    assert sft_config(compose_config([]), Path("/tmp/x"), "cpu").train_sampling_strategy == "group_by_length"
+    assert sft_config(compose_config([]).train, 0, Path("/tmp/x"), "cpu").train_sampling_strategy == "group_by_length"
     with pytest.raises(ConfigError, match="exclude each other"):
         compose_config(["train.packing=true"])
 

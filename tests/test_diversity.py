@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from sft_ablate.config import DiversityConfig, SourceConfig
-from sft_ablate.data import embeddings
+from sft_ablate.data import embeddings, prepare
 from sft_ablate.data.diversity import (
     cluster_entropy,
     distinct_n,
@@ -21,10 +21,12 @@ from sft_ablate.data.diversity import (
 )
 from sft_ablate.data.formats import to_messages
 from sft_ablate.data.mixture import source_rng
-from sft_ablate.data.prepare import embed_rows, prepare_data
+from sft_ablate.data.prepare import code_files, data_cache_key, embed_rows, prepare_data
+from sft_ablate.data.schema import DiversityConfig, SourceConfig
 from sft_ablate.data.sources import load_source
 from sft_ablate.errors import ConfigError
 from sft_ablate.paths import SAMPLE_DATA_DIR
+from sft_ablate.run import data_stage_inputs
 from tests.conftest import compose_config, shared_file
 
 LEVELS = ("low", "medium", "high")
@@ -32,6 +34,25 @@ LEVELS = ("low", "medium", "high")
 
 def unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+@pytest.fixture
+def sent_to_encoder(monkeypatch) -> list[str]:
+    """Every text the embedding model is asked to encode during the test (a cache hit asks for none)."""
+    sent: list[str] = []
+    real_encoder = embeddings._encoder
+
+    def counting_encoder(model: str):
+        encoder = real_encoder(model)
+
+        def encode(texts, **kwargs):
+            sent.extend(texts)
+            return encoder.encode(texts, **kwargs)
+
+        return SimpleNamespace(encode=encode)
+
+    monkeypatch.setattr(embeddings, "_encoder", counting_encoder)
+    return sent
 
 
 # ---------------------------------------------------------------- measures on known inputs
@@ -158,7 +179,7 @@ def level_scores(pools: dict, vectors: dict, budgets: dict, seed: int) -> dict[s
 
 @pytest.mark.slow
 def test_levels_rise_strictly_on_the_bundled_data(cache_dir):
-    data = prepare_data(compose_config(["model=tiny"]))  # the default budget: 64 rows from each ~290-row pool
+    data = prepare_data(data_stage_inputs(compose_config(["model=tiny"])))  # the default budget: 64 rows from each ~290-row pool
     budgets = {name: len(idx) for name, idx in data.drawn.items()}
     for seed in range(3):
         scores = level_scores(data.train_pools, {n: p.vectors for n, p in data.picks.items()}, budgets, seed)
@@ -178,7 +199,10 @@ def test_levels_rise_strictly_on_the_self_instruct_seed_tasks(cache_dir):
 
 @pytest.mark.slow
 def test_a_run_records_diversity_and_the_level_changes_the_rows(cache_dir):
-    runs = {level: prepare_data(compose_config(["model=tiny", f"diversity={level}"])) for level in ("all", "low", "high")}
+    runs = {
+        level: prepare_data(data_stage_inputs(compose_config(["model=tiny", f"diversity={level}"])))
+        for level in ("all", "low", "high")
+    }
     hashes = {level: d.report["train_hash"] for level, d in runs.items()}
     assert len(set(hashes.values())) == 3
     assert len({d.report["eval_hash"] for d in runs.values()}) == 1  # every level is scored on the same held-out rows
@@ -194,22 +218,21 @@ def test_a_run_records_diversity_and_the_level_changes_the_rows(cache_dir):
 
 
 @pytest.mark.slow
-def test_an_unchanged_pool_is_never_embedded_twice(cache_dir, tmp_path):
+def test_an_unchanged_pool_is_never_embedded_twice(cache_dir, tmp_path, sent_to_encoder):
     rows = (SAMPLE_DATA_DIR / "human.jsonl").read_text().splitlines()
     own = tmp_path / "own.jsonl"
     own.write_text("".join(line + "\n" for line in rows[:120]))
     overrides = ["model=tiny", f"data.sources.human.path={own}", f"paths.cache_dir={tmp_path / 'cache'}"]
-    before = embeddings.encoder_calls
-    first = prepare_data(compose_config(overrides))
-    embedded = embeddings.encoder_calls - before
+    first = prepare_data(data_stage_inputs(compose_config(overrides)))
+    embedded = len(sent_to_encoder)
     # The sample of each train pool, once: the whole of the small own source, 256 rows of the bundled one.
     assert embedded == sum(min(len(rows), 256) for rows in first.train_pools.values())
     assert list((tmp_path / "cache" / "embeddings").glob("*.npy"))
 
-    again = prepare_data(compose_config([*overrides, "diversity=high", "mix=30_70", "seed=1"]))
+    again = prepare_data(data_stage_inputs(compose_config([*overrides, "diversity=high", "mix=30_70", "seed=1"])))
     # Another level, mix and seed: the measured rows come from the cache; only a selection's extra rows are new.
     extra = sum(max(0, len(rows) - 256) for rows in first.train_pools.values())
-    assert embeddings.encoder_calls - before == embedded + extra
+    assert len(sent_to_encoder) == embedded + extra
     assert again.report["train_hash"] != first.report["train_hash"]
 
     own.write_text(
@@ -224,9 +247,23 @@ def test_an_unchanged_pool_is_never_embedded_twice(cache_dir, tmp_path):
         )
         + "\n"
     )
-    prepare_data(compose_config(overrides))
-    changed = embeddings.encoder_calls - before - embedded - extra
+    prepare_data(data_stage_inputs(compose_config(overrides)))
+    changed = len(sent_to_encoder) - embedded - extra
     assert 0 < changed <= len(first.train_pools["human"]) + 1  # only the changed source is embedded again
+
+
+def test_the_data_cache_key_covers_all_the_code_the_data_stage_imports(monkeypatch, tmp_path):
+    modules = code_files("sft_ablate.data.prepare")
+    stage = ["prepare", "sources", "formats", "quality", "mixture", "diversity", "embeddings"]
+    assert {*(f"sft_ablate.data.{m}" for m in stage), "sft_ablate.io", "sft_ablate.cache"} <= modules.keys()
+    assert not {"sft_ablate.run", "sft_ablate.training.trainer", "numpy"} & modules.keys()  # only our modules, only its own
+
+    config = compose_config(["model=tiny", f"paths.cache_dir={tmp_path}"])
+    key = data_cache_key(data_stage_inputs(config))
+    real_fingerprint = prepare.file_fingerprint
+    edited = modules["sft_ablate.io"]  # a module outside the data package that the stage reads with
+    monkeypatch.setattr(prepare, "file_fingerprint", lambda path: "edited" if path == edited else real_fingerprint(path))
+    assert data_cache_key(data_stage_inputs(config)) != key
 
 
 def test_the_embedding_model_loads_from_its_offline_package():
@@ -235,12 +272,11 @@ def test_the_embedding_model_loads_from_its_offline_package():
     assert embeddings.model_location("my-org/my-model") == "my-org/my-model"  # anything else: as given (hub or dir)
 
 
-def test_a_pool_larger_than_its_sample_embeds_only_the_sample_and_the_drawn_rows(cache_dir, tmp_path):
+def test_a_pool_larger_than_its_sample_embeds_only_the_sample_and_the_drawn_rows(cache_dir, tmp_path, sent_to_encoder):
     """The data stage is bounded by the budget: with diversity.pool_sample below the pool, only that many rows per
     source (plus, for a uniform draw, the drawn rows outside it) reach the encoder, and results.json says so."""
     overrides = ["model=tiny", "data.budget=16", "diversity.pool_sample=40", f"paths.cache_dir={tmp_path / 'cache'}"]
-    before = embeddings.encoder_calls
-    data = prepare_data(compose_config(overrides))
+    data = prepare_data(data_stage_inputs(compose_config(overrides)))
     div = data.report["diversity"]
     sources = data.report["sources"].values()
     # The filters examined 2 x (the eval rows + 4 x the budget) rows of each ~290-row source, not all of it.
@@ -248,12 +284,12 @@ def test_a_pool_larger_than_its_sample_embeds_only_the_sample_and_the_drawn_rows
     assert [s["rows_examined"] for s in sources] == [examined, examined] and examined < 290
     assert div["pool_sampled"] and div["pool"]["rows"] == 80
     assert div["pool_rows_total"] == sum(s["rows_available"] for s in sources) < 581
-    assert embeddings.encoder_calls - before == div["embedded_rows"] <= 80 + 16
+    assert len(sent_to_encoder) == div["embedded_rows"] <= 80 + 16
     for pick in data.picks.values():
         assert len(pick.sample) == len(pick.vectors) == 40 and len(pick.drawn) == len(pick.drawn_vectors) == 8
         assert pick.sample == sorted(set(pick.sample))
     # A selection picks from the sample; the sample itself does not move with the run's seed or level.
-    high = prepare_data(compose_config([*overrides, "diversity=high", "seed=1"]))
+    high = prepare_data(data_stage_inputs(compose_config([*overrides, "diversity=high", "seed=1"])))
     for name, pick in high.picks.items():
         assert pick.sample == data.picks[name].sample and set(pick.drawn) <= set(pick.sample)
 
@@ -275,7 +311,10 @@ def test_a_large_source_is_filtered_only_as_far_as_the_budget_needs(cache_dir, t
     and seed examines the same rows, so the held-out rows do not move."""
     source = _large_source(tmp_path / "large.jsonl", 3000)
     base = ["model=tiny", f"data.sources.human.path={source}", "data.budget=16", "diversity.pool_sample=64"]
-    runs = [prepare_data(compose_config([*base, f"mix={mix}", f"seed={seed}"])) for mix, seed in [("30_70", 0), ("70_30", 1)]]
+    runs = [
+        prepare_data(data_stage_inputs(compose_config([*base, f"mix={mix}", f"seed={seed}"])))
+        for mix, seed in [("30_70", 0), ("70_30", 1)]
+    ]
     need = compose_config(base).data.eval_per_source + 64
     for data in runs:
         human = data.report["sources"]["human"]
@@ -291,6 +330,6 @@ def test_when_too_few_examined_rows_pass_the_filters_more_are_examined(cache_dir
     source = _large_source(tmp_path / "copies.jsonl", 90, duplicates=40)  # 90 distinct rows, 40 copies of each
     config = compose_config(["model=tiny", f"data.sources.human.path={source}", "data.budget=16", "diversity.pool_sample=64"])
     need = config.data.eval_per_source + 64
-    human = prepare_data(config).report["sources"]["human"]
+    human = prepare_data(data_stage_inputs(config)).report["sources"]["human"]
     assert human["rows_examined"] > 2 * need and human["rows_kept"] >= need  # doubled until enough rows passed
     assert human["removed"]["exact_dedup"] > 0

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from sft_ablate.config import SourceConfig
 from sft_ablate.data.formats import RowProblem, to_messages
+from sft_ablate.data.schema import SourceConfig
 from sft_ablate.data.sources import load_source
 from sft_ablate.errors import DataError
 

@@ -6,11 +6,11 @@ import datasets
 import pytest
 from transformers import AutoTokenizer
 
-from sft_ablate.config import ModelConfig, TinyModelConfig
 from sft_ablate.data.sources import Example
 from sft_ablate.data.tokenization import IGNORE_INDEX, tokenize_examples
 from sft_ablate.errors import ModelError
 from sft_ablate.training.models import CHATML_TEMPLATE, set_chat_template
+from sft_ablate.training.schema import ModelConfig, TinyModelConfig
 from sft_ablate.training.tiny_model import tiny_model_dir
 
 CONVERSATION = [

@@ -48,6 +48,21 @@ def test_hydra_sweep_syntax_maps_to_optuna_distributions():
     assert distribution("lora.r=range(4, 33, 4)") == IntDistribution(4, 32, step=4)
 
 
+def test_the_sweeper_lends_its_trial_to_the_run_only_inside_reporting_to():
+    from sft_ablate.evaluation.curve import active_trial_reporter, reporting_to
+
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(upper=-1.0))
+    trial = study.ask()
+    assert active_trial_reporter() is None  # outside a sweep: nothing is reported
+    with reporting_to(trial, maximize=True):
+        reporter = active_trial_reporter()
+        reporter.report(1, 2.0)  # maximizing: the loss goes in negated, so lower loss still looks better
+        with pytest.raises(optuna.TrialPruned, match="pruned at step 2"):
+            reporter.report(2, 0.5)  # -0.5 is above the threshold: the pruner stops the run
+    assert active_trial_reporter() is None
+    assert study.trials[0].intermediate_values == {1: -2.0, 2: -0.5}
+
+
 def test_objective_is_a_path_into_results():
     results = {"metrics": {"eval_loss": 1.5, "benchmarks": {"arc": {"acc": 0.4}}}}
     assert objective_value(results, "metrics.eval_loss") == 1.5

@@ -4,16 +4,21 @@ and counted by the right filter; PII look-alikes (versions, dates, prices) are n
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from hydra.errors import ConfigCompositionException
 
-from sft_ablate.config import PII_KINDS, SourceConfig
+from sft_ablate.data.filters import QUALITY_FILTERS, Edit, FilterContext, FilterOutcome
+from sft_ablate.data.filters.pii import PII_KINDS, find_pii, luhn_valid
 from sft_ablate.data.prepare import prepare_data
-from sft_ablate.data.quality import apply_filters, find_pii, luhn_valid
-from sft_ablate.data.sources import load_source
+from sft_ablate.data.quality import apply_filters, quality_schema
+from sft_ablate.data.schema import SourceConfig
+from sft_ablate.data.sources import Example, load_source
 from sft_ablate.errors import ConfigError, DataError
 from sft_ablate.paths import SAMPLE_DATA_DIR
+from sft_ablate.run import data_stage_inputs
 from tests.conftest import compose_config
 
 ALL_KINDS = list(PII_KINDS)
@@ -94,7 +99,7 @@ def test_each_plant_is_removed_and_counted_by_the_right_filter(planted_file, act
     result = apply_filters({"planted": examples}, quality_config([f"quality.pii.action={action}"]))
     removed = result.removed["planted"]
     if action == "redact":  # PII rows stay, with the PII replaced, and are counted per kind
-        assert result.redacted["planted"] == {"email": 1, "phone": 1, "credit_card": 1, "ip_address": 1, "api_key": 1}
+        assert result.edited["planted"]["pii"] == {"email": 1, "phone": 1, "credit_card": 1, "ip_address": 1, "api_key": 1}
         expected = {**expected, "pii": 0}
         kept_text = json.dumps([e.messages for e in result.kept["planted"]])
         assert "jane.doe@example.org" not in kept_text and "<EMAIL>" in kept_text and "<CREDIT_CARD>" in kept_text
@@ -163,7 +168,7 @@ def test_prepare_data_records_removals_and_traces_every_drop(planted_file, cache
             "data.budget=40",
         ]
     )
-    data = prepare_data(config)
+    data = prepare_data(data_stage_inputs(config))
     human = data.report["sources"]["human"]
     assert human["removed"] == {f: expected.get(f, 0) for f in config.quality.filters}
     assert human["rows_kept"] == n_rows - sum(expected.values()) == len(data.pool["human"].examples)
@@ -238,7 +243,7 @@ def test_bundled_data_has_no_pii_flags_and_passes_every_filter():
         for name in ("human", "synthetic")
     }
     result = apply_filters(sources, compose_config([]).quality)
-    assert result.redacted == {"human": {}, "synthetic": {}}
+    assert result.edited == {"human": {}, "synthetic": {}}
     assert all(n == 0 for counts in result.removed.values() for n in counts.values()), result.removed
     assert len(result.dropped) == 0
 
@@ -246,9 +251,78 @@ def test_bundled_data_has_no_pii_flags_and_passes_every_filter():
 # ---------------------------------------------------------------- config and eval-prompt files
 
 
-def test_unknown_filter_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown filter 'dedup'"):
+def test_unknown_filter_is_a_config_error_that_lists_the_registered_ones():
+    registered = ", ".join(QUALITY_FILTERS.names())
+    assert {"exact_dedup", "near_dedup", "pii", "special_tokens", "decontaminate"} <= set(QUALITY_FILTERS.names())
+    with pytest.raises(ConfigError, match=rf"quality.filters: unknown quality filter 'dedup' \(registered: {registered}\)"):
         compose_config(["quality.filters=[exact_dedup,dedup]"])
+
+
+def test_a_filter_setting_is_typed_at_composition():
+    assert compose_config(["quality.near_dedup.threshold=0.8"]).quality.near_dedup.threshold == 0.8
+    with pytest.raises(ConfigCompositionException, match="Could not override 'quality.near_dedup.bogus'"):
+        compose_config(["quality.near_dedup.bogus=1"])
+    with pytest.raises(ConfigCompositionException, match="Could not override 'quality.bogus'"):
+        compose_config(["quality.bogus=1"])
+    with pytest.raises(ConfigError, match=r"quality.near_dedup.threshold must be in \(0, 1\]"):
+        compose_config(["quality.near_dedup.threshold=1.5"])
+
+
+# A filter from outside the package, as a plugin module (SFT_ABLATE_PLUGINS) would declare one: a config dataclass
+# and a function, registered under a name. It rewrites rows with the banned word and drops rows that only say it.
+@dataclass
+class BannedWordConfig:
+    word: str = "zebra"
+    replacement: str = "horse"
+
+
+def banned_word(rows: list[Example], settings: BannedWordConfig, context: FilterContext) -> FilterOutcome:
+    outcome = FilterOutcome()
+    for example in rows:
+        text = example.messages[-1]["content"]
+        if text.strip(" .").lower() == settings.word:
+            outcome.removed[id(example)] = f"only says {settings.word!r}"
+        elif settings.word in text:
+            messages = [
+                *example.messages[:-1],
+                {"role": "assistant", "content": text.replace(settings.word, settings.replacement)},
+            ]
+            outcome.edited[id(example)] = Edit(replace(example, messages=messages), "banned word", "rewritten", ("rewritten",))
+    return outcome
+
+
+@pytest.fixture
+def banned_word_filter(monkeypatch):
+    """The test's filter, registered for this test only (the registry and the schema are as before afterwards)."""
+    monkeypatch.setattr(QUALITY_FILTERS, "_entries", dict(QUALITY_FILTERS._entries))
+    QUALITY_FILTERS.register("banned_word", BannedWordConfig)(banned_word)
+    yield
+    monkeypatch.undo()
+    compose_config([])  # re-stores the schema of the built-in filters
+
+
+def test_a_filter_registered_outside_the_package_runs_when_listed_and_gets_a_settings_key(tmp_path, banned_word_filter):
+    rows = [
+        chat("Name an animal.", "A zebra."),
+        chat("Say it.", "Zebra."),
+        chat("Hi", "Hello there."),
+    ]
+    path = tmp_path / "animals.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    examples = load_source("animals", SourceConfig(path=str(path)), "fail").examples
+
+    config = compose_config(["quality.filters=[exact_dedup,banned_word]", "quality.banned_word.replacement=lion"])
+    assert type(config.quality) is quality_schema() and config.quality.banned_word == BannedWordConfig(replacement="lion")
+    result = apply_filters({"animals": examples}, config.quality)
+    assert [e.messages[-1]["content"] for e in result.kept["animals"]] == ["A lion.", "Hello there."]
+    assert result.removed["animals"] == {"exact_dedup": 0, "banned_word": 1}
+    assert result.edited["animals"] == {"banned_word": {"rewritten": 1}}
+    assert [(d.filter, d.action, d.origin) for d in result.dropped] == [
+        ("banned_word", "rewritten", f"{path}:1"),
+        ("banned_word", "dropped", f"{path}:2"),
+    ]
+    # Not listed: not run, though registered.
+    assert apply_filters({"animals": examples}, compose_config(["quality.filters=[exact_dedup]"]).quality).dropped == []
 
 
 def test_quality_none_runs_no_filter(planted_file):
@@ -256,6 +330,7 @@ def test_quality_none_runs_no_filter(planted_file):
     examples = load_source("planted", SourceConfig(path=str(path)), "fail").examples
     result = apply_filters({"planted": examples}, compose_config(["quality=none"]).quality)
     assert len(result.kept["planted"]) == n_rows and result.removed["planted"] == {}
+    assert result.source_counts("planted") == {"removed": {}, "pii_redacted": {}, "special_tokens_stripped": 0}
 
 
 def test_missing_eval_prompt_file_is_an_error_unless_optional(planted_file, tmp_path):
@@ -383,8 +458,24 @@ def test_special_token_strings_are_stripped_or_dropped_and_counted(tmp_path, act
     traced = {d.origin.rsplit(":", 1)[1]: d for d in result.dropped if d.filter == "special_tokens"}
     assert set(traced) == {"1", "2", "4"}  # every hit is listed in dropped_rows.jsonl, the clean row is not
     if action == "strip":
-        assert result.special_tokens_stripped["old"] == 2 and result.removed["old"]["special_tokens"] == 1  # "</s>" alone
+        assert (
+            result.edited["old"]["special_tokens"] == {"stripped": 2} and result.removed["old"]["special_tokens"] == 1
+        )  # "</s>" alone
         assert [e.messages[-1]["content"] for e in result.kept["old"]][:2] == ["Red.", "assistant\nHi!"]
         assert traced["1"].action == "stripped" and "<|endoftext|>" in traced["1"].problem
     else:
         assert result.removed["old"]["special_tokens"] == 3 and len(result.kept["old"]) == 1
+
+
+def test_the_data_cache_key_covers_the_listed_filters_code(monkeypatch, tmp_path, banned_word_filter):
+    """The filters package imports its modules by name and a plugin's module lies elsewhere: both are in the key."""
+    from sft_ablate.data import prepare
+    from sft_ablate.data.filters import pii
+
+    config = compose_config(["model=tiny", f"paths.cache_dir={tmp_path}", "quality.filters=[pii,banned_word]"])
+    inputs = data_stage_inputs(config)
+    key = prepare.data_cache_key(inputs)
+    real_fingerprint = prepare.file_fingerprint
+    for edited in (Path(pii.__file__), Path(__file__)):  # a built-in filter's module; this test module's filter
+        monkeypatch.setattr(prepare, "file_fingerprint", lambda path, e=edited: "edited" if path == e else real_fingerprint(path))
+        assert prepare.data_cache_key(inputs) != key

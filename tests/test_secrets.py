@@ -42,8 +42,9 @@ def test_a_models_own_code_runs_only_with_trust_remote_code(tmp_path):
 
     model_dir = build_model("custom_code", tmp_path / "model")
     overrides = ["model=tiny", "lora=none", "model.kind=pretrained", f"model.path={model_dir}"]
+    refused, trusted = compose_config(overrides), compose_config([*overrides, "model.trust_remote_code=true"])
     with pytest.raises(ModelError, match="ships its own Python code"):
-        load_model(compose_config(overrides), str(model_dir), "cpu")
+        load_model(refused.model, refused.lora, str(model_dir), "cpu")
     assert not (model_dir / "CODE_RAN").exists()
-    loaded = load_model(compose_config([*overrides, "model.trust_remote_code=true"]), str(model_dir), "cpu")
+    loaded = load_model(trusted.model, trusted.lora, str(model_dir), "cpu")
     assert (model_dir / "CODE_RAN").exists() and type(loaded.model).__name__ == "CustomModel"

@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from sft_ablate.config import InstructionFilterConfig, WeaknessConfig
 from sft_ablate.errors import DataError
 from sft_ablate.paths import SAMPLE_DATA_DIR
+from sft_ablate.synth.schema import InstructionFilterConfig, WeaknessConfig
 from sft_ablate.synth.self_instruct import (
     NoveltyFilter,
     draw_examples,

@@ -12,10 +12,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from sft_ablate.errors import ConfigError
+from sft_ablate.identity import completed_results, run_identity
 from sft_ablate.launch.hydra_setup import register
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.paths import CONF_DIR, SWEEPS_DIR
-from sft_ablate.record.results import completed_results, run_identity
 from tests.conftest import compose_config, run_cli
 
 SWEEPS = sorted(p.stem for p in SWEEPS_DIR.glob("*.yaml"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.config import SourceConfig
+from sft_ablate.data.schema import SourceConfig
 from sft_ablate.data.sources import load_source
 from sft_ablate.paths import PROJECT_ROOT, SAMPLE_DATA_DIR, SYNTH_CONF_DIR
 from tests.chat_server import ChatServer, scripted_model
@@ -374,8 +374,9 @@ def test_every_synth_option_composes_and_validates(option):
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from sft_ablate.config import SynthAppConfig, to_config
+    from sft_ablate.config import to_config
     from sft_ablate.launch.hydra_setup import register
+    from sft_ablate.synth.schema import SynthAppConfig
 
     register()
     GlobalHydra.instance().clear()

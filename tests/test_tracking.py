@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sft_ablate.data.report import diversity_rows, log_data_report, source_rows
+from sft_ablate.data.profile import diversity_rows, source_rows
 from sft_ablate.record.tracking import Tracker, start_tracking
+from sft_ablate.run import log_data_profile
 from tests.conftest import compose_config
 
 pytestmark = pytest.mark.slow  # starts a W&B (offline) service
@@ -48,7 +49,7 @@ def data_report() -> dict:
 
 def offline_tracker(tmp_path: Path) -> Tracker:
     config = compose_config(["model=tiny", "tracking=wandb_offline"])
-    tracker = start_tracking(config, tmp_path, {}, {"mix": "50_50"})
+    tracker = start_tracking(config.tracking, config.study, tmp_path, {}, {"mix": "50_50"})
     assert tracker.active and tracker.state() == {"status": "ok", "error": None}
     return tracker
 
@@ -63,7 +64,7 @@ def test_a_source_without_task_keeps_tracking_on(tmp_path, caplog):
     wandb.Table(columns=columns, data=rows)
 
     tracker = offline_tracker(tmp_path)
-    log_data_report(tracker, data_report(), [])
+    log_data_profile(tracker, data_report(), [])
     tracker.summary({"metrics/eval_loss": 1.5})
     tracker.finish()
     assert tracker.state() == {"status": "ok", "error": None}

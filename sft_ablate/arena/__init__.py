@@ -1,0 +1,2 @@
+# Importing the package registers its stage's metrics in the metric table (sft_ablate/metrics.py).
+from sft_ablate.arena import metric_specs  # noqa: F401

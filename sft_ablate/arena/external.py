@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sft_ablate.arena.judges import judge_hash
-from sft_ablate.arena.stage import ArenaPrompt
+from sft_ablate.arena.judges import JudgeConfig, judge_hash
+from sft_ablate.arena.prompts import ArenaPrompt
 from sft_ablate.arena.store import ArenaStore
 from sft_ablate.cache import content_key
-from sft_ablate.config import JudgeConfig
 from sft_ablate.errors import DataError
 from sft_ablate.io import read_jsonl_objects
+from sft_ablate.options import compose_option
 
 EXTERNAL_SEED = 0  # an imported model answers each prompt once
 
@@ -116,16 +116,5 @@ def import_answers(
 
 
 def load_judge(name_or_file: str) -> JudgeConfig:
-    """A conf/judge option by name (reference, llm) or a judge YAML file, checked against the schema."""
-    from omegaconf import OmegaConf
-
-    from sft_ablate.paths import CONF_DIR
-
-    path = Path(name_or_file)
-    if not path.is_file():
-        path = CONF_DIR / "judge" / f"{name_or_file}.yaml"
-    if not path.is_file():
-        options = sorted(p.stem for p in (CONF_DIR / "judge").glob("*.yaml"))
-        raise DataError(f"--judge {name_or_file}: no such file or judge option (options: {', '.join(options)})")
-    merged = OmegaConf.merge(OmegaConf.structured(JudgeConfig), OmegaConf.load(path))
-    return OmegaConf.to_object(merged)
+    """A conf/judge option by name (reference, llm) or a judge YAML file, composed as ``judge=<name>`` is."""
+    return compose_option("judge", name_or_file, JudgeConfig)

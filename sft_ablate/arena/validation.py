@@ -12,7 +12,7 @@ import math
 import random
 from pathlib import Path
 
-from sft_ablate.arena.stage import ArenaPrompt
+from sft_ablate.arena.prompts import ArenaPrompt
 from sft_ablate.io import write_jsonl_atomic
 
 DEGRADATIONS = {"full": 1.0, "half": 0.5, "tenth": 0.1}  # name -> share of the words kept; then "shuffled"

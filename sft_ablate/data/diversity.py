@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from sft_ablate.cache import cached_array
-from sft_ablate.config import DiversityConfig
 from sft_ablate.data.formats import Messages, assistant_text, conversation_text, user_text, words
 from sft_ablate.data.mixture import draw_indices
+from sft_ablate.data.schema import DiversityConfig
 
 # Polite openings that say nothing about the task: "Please write..." covers the task "write".
 _OPENERS = {"please", "can", "could", "would", "will", "you", "kindly", "i", "need", "want", "to", "help", "me", "now"}

@@ -22,7 +22,6 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_ALIASES = (MINILM, "all-MiniLM-L6-v2")
 
 _encoders: dict[str, object] = {}  # one loaded model per process (a multirun embeds many pools)
-encoder_calls = 0  # texts sent to a model in this process; tests read it to prove a cache hit
 
 
 def embed_texts(texts: list[str], model: str, cache_dir: Path, batch_size: int = 64) -> np.ndarray:
@@ -32,8 +31,6 @@ def embed_texts(texts: list[str], model: str, cache_dir: Path, batch_size: int =
     path = cache_dir / "embeddings" / f"{content_key('embeddings-v1', model, texts)}.npy"
 
     def encode() -> np.ndarray:
-        global encoder_calls
-        encoder_calls += len(texts)
         vectors = (
             _encoder(model)
             .encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)

@@ -3,8 +3,10 @@ ratio, each source's share picked at the configured diversity level -> diversity
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import logging
 import math
@@ -17,17 +19,31 @@ from typing import Any
 import numpy as np
 
 from sft_ablate.cache import content_key, file_fingerprint
-from sft_ablate.config import Config, DiversityConfig, SourceConfig
 from sft_ablate.data import diversity
 from sft_ablate.data.embeddings import embed_texts
 from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
 from sft_ablate.data.mixture import MixturePlan, draw_indices, hold_out, plan_mixture, source_rng
-from sft_ablate.data.quality import QualityResult, apply_filters
+from sft_ablate.data.quality import QualityConfigBase, QualityResult, apply_filters, filter_code, input_files
+from sft_ablate.data.schema import DataConfig, DiversityConfig, MixConfig, SourceConfig
 from sft_ablate.data.sources import BadRow, Example, LoadedSource, load_source
 from sft_ablate.errors import DataError
 from sft_ablate.io import write_bytes_atomic
+from sft_ablate.paths import PACKAGE_DIR
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataStageInputs:
+    """What the data stage reads: its own configs, the external held-out sets, the run's seed and the cache."""
+
+    data: DataConfig
+    mix: MixConfig
+    quality: QualityConfigBase
+    diversity: DiversityConfig
+    heldout_sets: dict[str, str]  # eval.heldout_sets: name -> file of rows that are evaluated on, never trained on
+    seed: int
+    cache_dir: Path
 
 
 @dataclass
@@ -36,22 +52,18 @@ class PreparedData:
     eval: list[Example]
     pool: dict[str, LoadedSource]  # every row of every source that passed validation and the quality filters
     dropped: list[BadRow]
-    report: dict[str, Any] = field(default_factory=dict)  # goes to results.json under "data"
+    report: dict[str, Any] = field(default_factory=dict)  # goes to results.json under "data" (JSON values)
     train_pools: dict[str, list[Example]] = field(default_factory=dict)  # per source, after the hold-out
     picks: dict[str, Pick] = field(default_factory=dict)  # per source: the embedded pool sample and the drawn rows
     drawn: dict[str, list[int]] = field(default_factory=dict)  # indices into train_pools that make the train set
     heldout: dict[str, list[Example]] = field(default_factory=dict)  # external eval sets (eval.heldout_sets), by name
 
 
-# The modules whose code decides what the data stage returns: a change to any of them is a new cache key.
-DATA_CODE = ("prepare", "sources", "formats", "quality", "mixture", "diversity", "embeddings", "../config", "../io")
-
-
-def prepare_data(config: Config) -> PreparedData:
+def prepare_data(inputs: DataStageInputs) -> PreparedData:
     """The data stage, cached by content: every run of a sweep over seeds, LoRA ranks or learning rates reads the
     same mixture, so only the first one loads, filters, embeds and selects."""
-    key = data_cache_key(config)
-    cached = Path(config.paths.cache_dir).expanduser() / "data" / f"{key}.pkl" if key else None
+    key = data_cache_key(inputs)
+    cached = inputs.cache_dir / "data" / f"{key}.pkl" if key else None
     if cached is not None and cached.exists():
         try:
             prepared = pickle.loads(cached.read_bytes())
@@ -61,40 +73,108 @@ def prepare_data(config: Config) -> PreparedData:
             return prepared
         except Exception as err:  # an entry from an incompatible version: rebuild it
             log.warning("data cache entry %s unreadable (%s); preparing the data again", cached, err)
-    prepared = _prepare_data(config)
+    prepared = _prepare_data(inputs)
     if cached is not None:
         write_bytes_atomic(cached, pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
     return prepared
 
 
-def data_cache_key(config: Config) -> str | None:
+def data_cache_key(inputs: DataStageInputs) -> str | None:
     """Everything the data stage reads: its settings, the bytes of every input file and its own code. None (no
     caching) when an input is not a local file we can fingerprint: a hub dataset, a length-filter tokenizer."""
-    if any(s.hf_dataset for s in config.data.sources.values()) or config.quality.length.tokenizer:
+    filter_files = input_files(inputs.quality)
+    if any(s.hf_dataset for s in inputs.data.sources.values()) or filter_files is None:
         return None
-    files = [Path(s.path).expanduser() for s in config.data.sources.values()]
-    files += [Path(p.path).expanduser() for p in config.quality.decontaminate.eval_prompts]
-    files += [Path(p).expanduser() for p in config.eval.heldout_sets.values()]
-    if not all(f.is_file() for f in files[: len(config.data.sources)]):
+    files = [Path(s.path).expanduser() for s in inputs.data.sources.values()]
+    files += filter_files
+    files += [Path(p).expanduser() for p in inputs.heldout_sets.values()]
+    if not all(f.is_file() for f in files[: len(inputs.data.sources)]):
         return None  # a missing source: let the stage itself say so
-    code = [file_fingerprint(Path(__file__).parent / f"{m}.py") for m in DATA_CODE]
-    inputs = [(str(f), file_fingerprint(f) if f.is_file() else None) for f in files]
-    settings = [dataclasses.asdict(c) for c in (config.data, config.quality, config.diversity, config.mix)]
-    settings.append(config.eval.heldout_sets)
-    return content_key("data-v1", code, inputs, settings, config.seed)
+    # The code that decides what the stage returns: a change to any of it is a new key.
+    code = [(name, file_fingerprint(path)) for name, path in code_files(__name__).items()]
+    code += [(name, file_fingerprint(path)) for name, path in filter_code(inputs.quality).items()]
+    fingerprints = [(str(f), file_fingerprint(f) if f.is_file() else None) for f in files]
+    settings = [dataclasses.asdict(c) for c in (inputs.data, inputs.quality, inputs.diversity, inputs.mix)]
+    settings.append(inputs.heldout_sets)
+    return content_key("data-v1", code, fingerprints, settings, inputs.seed)
 
 
-def _prepare_data(config: Config) -> PreparedData:
-    data = config.data
+def code_files(module: str) -> dict[str, Path]:
+    """``module`` and every sft_ablate module it imports, directly or through others, with their source files.
+
+    Read from the import statements (those inside functions too), so that a module added to the data stage's
+    code, or moved into it, is in its cache key without anyone listing it.
+    """
+    found: dict[str, Path] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = module_file(name)
+        if name in found or path is None:
+            continue
+        found[name] = path
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+            if isinstance(node, ast.Import):
+                todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                # `from sft_ablate.data import diversity` imports a module; `from sft_ablate.io import x`, a name
+                todo += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    return dict(sorted(found.items()))
+
+
+def module_file(name: str) -> Path | None:
+    """The source file of an sft_ablate module; None for other packages and for names that are not modules."""
+    if name.partition(".")[0] != "sft_ablate":
+        return None
+    path = PACKAGE_DIR.joinpath(*name.split(".")[1:])
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _prepare_data(inputs: DataStageInputs) -> PreparedData:
+    data = inputs.data
     loaded = {name: load_source(name, source, data.on_bad_row) for name, source in data.sources.items()}
-    # External held-out sets: read like a source (any format), never trained on, and kept out of training by
-    # decontamination. A bad row in one fails the run: an eval set with silent holes would not compare.
-    heldout = {
-        name: load_source(name, SourceConfig(path=path), "fail").examples for name, path in config.eval.heldout_sets.items()
-    }
-
+    heldout = load_heldout_sets(inputs.heldout_sets)
     # Filter before the hold-out, so a duplicate can never sit on both sides of it.
-    quality, examined = filter_enough(loaded, config, heldout)
+    need = rows_needed(data, inputs.diversity)
+    quality, examined = filter_enough(loaded, inputs.quality, need, data.split_seed, heldout)
+    pool = filtered_pool(loaded, quality)
+    train_pools, eval_rows = hold_out_eval(pool, data)
+    draw = draw_train(train_pools, inputs)
+    prepared = PreparedData(
+        train=interleave(train_pools, draw.drawn, inputs.seed),
+        eval=eval_rows,
+        pool=pool,
+        dropped=[bad for source in loaded.values() for bad in source.bad_rows] + quality.dropped,
+        train_pools=train_pools,
+        picks=draw.picks,
+        drawn=draw.drawn,
+        heldout=heldout,
+    )
+    prepared.report = stage_report(prepared, loaded, quality, examined, draw, inputs)
+    log.info(
+        "data: %d train rows (%s), %d held-out rows, diversity=%s (mean cosine distance %.3f)",
+        len(prepared.train),
+        ", ".join(f"{n}={c}" for n, c in draw.plan.counts.items()),
+        len(eval_rows),
+        inputs.diversity.name,
+        prepared.report["diversity"]["train"]["mean_cosine_distance"],
+    )
+    return prepared
+
+
+def load_heldout_sets(heldout_sets: dict[str, str]) -> dict[str, list[Example]]:
+    """External held-out sets: read like a source (any format), never trained on, and kept out of training by
+    decontamination. A bad row in one fails the run: an eval set with silent holes would not compare."""
+    return {name: load_source(name, SourceConfig(path=path), "fail").examples for name, path in heldout_sets.items()}
+
+
+def filtered_pool(loaded: dict[str, LoadedSource], quality: QualityResult) -> dict[str, LoadedSource]:
+    """Each source with the rows the quality filters kept; a source left empty is an error."""
     pool = {name: replace(s, examples=quality.kept[name]) for name, s in loaded.items()}
     for name, source in pool.items():
         if not source.examples:
@@ -102,121 +182,118 @@ def _prepare_data(config: Config) -> PreparedData:
                 f"data source {name!r} has no rows left after the quality filters "
                 f"(removed: {quality.removed[name]}); see quality.filters"
             )
+    return pool
 
-    # Hold out first, with a fixed seed, so the eval rows are the same for every mix and run seed.
+
+def hold_out_eval(pool: dict[str, LoadedSource], data: DataConfig) -> tuple[dict[str, list[Example]], list[Example]]:
+    """Each source's rows left for training, and the held-out eval rows. Held out first, with a fixed seed, so the
+    eval rows are the same for every mix and run seed."""
     train_pools: dict[str, list[Example]] = {}
     eval_rows: list[Example] = []
     for name, source in pool.items():
         train_idx, eval_idx = hold_out(len(source.examples), data.eval_per_source, data.split_seed, name)
         train_pools[name] = [source.examples[i] for i in train_idx]
         eval_rows += [source.examples[i] for i in eval_idx]
+    return train_pools, eval_rows
 
-    cache_dir = Path(config.paths.cache_dir).expanduser()
-    weights = config.mix.weights
-    picks: dict[str, Pick] = {}
-    embed_start = time.perf_counter()
-    if data.budget_unit == "tokens":
-        # A token budget draws an open-ended number of rows in the level's order: it embeds the whole pool.
-        vectors = {name: embed_rows(rows, config.diversity, cache_dir) for name, rows in train_pools.items()}
-        plan, drawn = plan_token_mixture(data.budget, weights, train_pools, vectors, config)
-        for name, rows in train_pools.items():
-            sample, at_measured = pool_sample(len(rows), 0, config.diversity, name)
-            measured = [sample[at] for at in at_measured]  # the whole pool is embedded: row indices are its positions
-            taken = drawn.get(name, [])
-            picks[name] = Pick(list(range(len(rows))), vectors[name], taken, vectors[name][taken], len(rows), measured)
-    else:
-        plan = plan_mixture(data.budget, weights, {name: len(train_pools[name]) for name in weights}, data.on_short_source)
-        for name, rows in train_pools.items():
-            # The budget split comes first; the diversity level then picks which rows fill each source's share.
-            picks[name] = pick_rows(rows, plan.counts.get(name, 0), config.diversity, config.seed, name, cache_dir)
-        drawn = {name: picks[name].drawn for name in plan.counts}
-    embed_seconds = time.perf_counter() - embed_start
-    train: list[Example] = [train_pools[name][i] for name in drawn for i in drawn[name]]
-    # Interleave sources in a seeded order, so no stage sees them as contiguous blocks.
-    order = source_rng(config.seed, "interleave").permutation(len(train))
-    train = [train[i] for i in order]
 
-    dropped = [bad for source in loaded.values() for bad in source.bad_rows] + quality.dropped
-    report = {
+def interleave(train_pools: dict[str, list[Example]], drawn: dict[str, list[int]], seed: int) -> list[Example]:
+    """The drawn rows in a seeded order, so no stage sees the sources as contiguous blocks."""
+    train = [train_pools[name][i] for name in drawn for i in drawn[name]]
+    order = source_rng(seed, "interleave").permutation(len(train))
+    return [train[i] for i in order]
+
+
+def stage_report(
+    prepared: PreparedData,
+    loaded: dict[str, LoadedSource],
+    quality: QualityResult,
+    examined: dict[str, int],
+    draw: Draw,
+    inputs: DataStageInputs,
+) -> dict[str, Any]:
+    """results.json's `data`: what each step did to each source; the train and eval sets' sizes, hashes, lengths
+    and diversity."""
+    plan = draw.plan
+    diversity_measures = diversity_report(prepared.train_pools, prepared.picks, inputs.diversity, inputs.cache_dir)
+    return {
         "sources": {
-            name: {
-                "kind": source.kind,
-                "rows_read": source.rows_read,
-                "rows_invalid": len(source.bad_rows),
-                "rows_valid": len(source.examples),
-                "rows_examined": examined[name],
-                "removed": quality.removed[name],
-                "pii_redacted": quality.redacted[name],
-                "special_tokens_stripped": quality.special_tokens_stripped[name],
-                "rows_kept": len(pool[name].examples),
-                "eval_rows": len(pool[name].examples) - len(train_pools[name]),
-                "rows_available": len(train_pools[name]),
-                "rows": len(drawn.get(name, [])),
-                "rows_upsampled": plan.upsampled.get(name, 0),
-                "weight": weights.get(name, 0.0),
-                "length": length_summary([train_pools[name][i] for i in drawn.get(name, [])]),
-            }
+            name: source_report(source, quality, examined[name], prepared, plan, inputs.mix.weights.get(name, 0.0))
             for name, source in loaded.items()
         },
         "budget_requested": plan.requested_budget,
         "budget": plan.budget,
-        "budget_unit": data.budget_unit,
-        "heldout_sets": {name: {"path": config.eval.heldout_sets[name], "rows": len(rows)} for name, rows in heldout.items()},
-        "train_rows": len(train),
-        "eval_rows": len(eval_rows),
+        "budget_unit": inputs.data.budget_unit,
+        "heldout_sets": {name: {"path": inputs.heldout_sets[name], "rows": len(rows)} for name, rows in prepared.heldout.items()},
+        "train_rows": len(prepared.train),
+        "eval_rows": len(prepared.eval),
         "notes": plan.notes,
-        "train_hash": examples_hash(train),
-        "eval_hash": examples_hash(eval_rows),
-        "length": length_summary(train),
-        "quality": {"filters": list(config.quality.filters), "eval_prompts": quality.eval_prompts},
-        "diversity": diversity_report(train_pools, picks, config.diversity, cache_dir) | {"seconds": round(embed_seconds, 2)},
+        "train_hash": examples_hash(prepared.train),
+        "eval_hash": examples_hash(prepared.eval),
+        "length": length_summary(prepared.train),
+        "quality": quality.summary(),
+        "diversity": diversity_measures | {"seconds": round(draw.seconds, 2)},
     }
-    log.info(
-        "data: %d train rows (%s), %d held-out rows, diversity=%s (mean cosine distance %.3f)",
-        len(train),
-        ", ".join(f"{n}={c}" for n, c in plan.counts.items()),
-        len(eval_rows),
-        config.diversity.name,
-        report["diversity"]["train"]["mean_cosine_distance"],
-    )
-    return PreparedData(
-        train=train,
-        eval=eval_rows,
-        pool=pool,
-        dropped=dropped,
-        report=report,
-        train_pools=train_pools,
-        picks=picks,
-        drawn=drawn,
-        heldout=heldout,
-    )
 
 
-def rows_needed(config: Config) -> int | None:
+def source_report(
+    source: LoadedSource, quality: QualityResult, examined: int, prepared: PreparedData, plan: MixturePlan, weight: float
+) -> dict[str, Any]:
+    """results.json's data.sources.<name>."""
+    name = source.name
+    drawn = prepared.drawn.get(name, [])
+    return {
+        **filtered_source_report(source, quality, examined),
+        "eval_rows": len(prepared.pool[name].examples) - len(prepared.train_pools[name]),
+        "rows_available": len(prepared.train_pools[name]),
+        "rows": len(drawn),
+        "rows_upsampled": plan.upsampled.get(name, 0),
+        "weight": weight,
+        "length": length_summary([prepared.train_pools[name][i] for i in drawn]),
+    }
+
+
+def filtered_source_report(source: LoadedSource, quality: QualityResult, examined: int) -> dict[str, Any]:
+    """What reading and the quality filters did to one source: the first entries of data.sources.<name>."""
+    return {
+        "kind": source.kind,
+        "rows_read": source.rows_read,
+        "rows_invalid": len(source.bad_rows),
+        "rows_valid": len(source.examples),
+        "rows_examined": examined,
+        **quality.source_counts(source.name),
+        "rows_kept": len(quality.kept[source.name]),
+    }
+
+
+def rows_needed(data: DataConfig, diversity: DiversityConfig) -> int | None:
     """Kept rows per source that a run can use: the hold-out, then the larger of the diversity measures' pool
     sample and what the budget could draw (the pool sample grows to 4 x a source's share; a token budget may
     draw twice the rows of its estimate). The whole budget, not a source's share, so every mix level of a
     study examines the same rows. None: the whole source (diversity.pool_sample=null)."""
-    if config.diversity.pool_sample is None:
+    if diversity.pool_sample is None:
         return None
-    per_budget = 4 if config.data.budget_unit == "rows" else 8
-    return config.data.eval_per_source + max(config.diversity.pool_sample, per_budget * config.data.budget)
+    per_budget = 4 if data.budget_unit == "rows" else 8
+    return data.eval_per_source + max(diversity.pool_sample, per_budget * data.budget)
 
 
 def filter_enough(
-    loaded: dict[str, LoadedSource], config: Config, heldout: dict[str, list[Example]]
+    loaded: dict[str, LoadedSource],
+    quality: QualityConfigBase,
+    need: int | None,
+    split_seed: int,
+    heldout: dict[str, list[Example]],
 ) -> tuple[QualityResult, dict[str, int]]:
-    """The quality filters over as much of each source as the run needs, so a large source costs what the
-    budget needs rather than its size: a source with more valid rows than twice `rows_needed` is filtered
-    on a seeded random subset of its rows (kept in file order; the same for every mix level and run seed),
-    doubled until enough rows pass. Returns the filters' result and the rows examined per source."""
-    need = rows_needed(config)
+    """The quality filters over as much of each source as the run needs (`need` rows kept; None: all of it), so a
+    large source costs what the budget needs rather than its size: a source with more valid rows than twice `need`
+    is filtered on a seeded random subset of its rows (kept in file order; the same for every mix level and run
+    seed), doubled until enough rows pass. Returns the filters' result and the rows examined per source."""
     size = {name: len(source.examples) for name, source in loaded.items()}
     examined = {name: n if need is None else min(n, 2 * need) for name, n in size.items()}
     while True:
-        subsets = {name: examined_subset(loaded[name].examples, examined[name], config.data.split_seed, name) for name in loaded}
-        quality = apply_filters(subsets, config.quality, heldout)
-        short = [name for name in loaded if len(quality.kept[name]) < (need or 0) and examined[name] < size[name]]
+        subsets = {name: examined_subset(loaded[name].examples, examined[name], split_seed, name) for name in loaded}
+        result = apply_filters(subsets, quality, heldout)
+        short = [name for name in loaded if len(result.kept[name]) < (need or 0) and examined[name] < size[name]]
         if not short:
             break
         for name in short:
@@ -229,7 +306,7 @@ def filter_enough(
                 n,
                 size[name],
             )
-    return quality, examined
+    return result, examined
 
 
 def examined_subset(rows: list[Example], n: int, split_seed: int, source: str) -> list[Example]:
@@ -250,6 +327,56 @@ class Pick:
     drawn_vectors: np.ndarray  # embeddings of the drawn rows, in that order
     embedded: int  # rows embedded for this pick: the sample, plus drawn rows outside it
     measured: list[int] = field(default_factory=list)  # positions in `sample` of the rows the pool is measured on
+
+
+@dataclass
+class Draw:
+    """How the budget was filled: the plan, each source's pick, the rows drawn, and the seconds it took (mostly
+    embedding)."""
+
+    plan: MixturePlan
+    picks: dict[str, Pick]
+    drawn: dict[str, list[int]]  # per source: indices into its train pool
+    seconds: float
+
+
+def draw_train(train_pools: dict[str, list[Example]], inputs: DataStageInputs) -> Draw:
+    """Each source's share of the budget, in rows or in tokens (data.budget_unit), picked at the diversity level."""
+    start = time.perf_counter()
+    plan, picks, drawn = _DRAW_BY_UNIT[inputs.data.budget_unit](train_pools, inputs)
+    return Draw(plan, picks, drawn, time.perf_counter() - start)
+
+
+def draw_by_rows(
+    train_pools: dict[str, list[Example]], inputs: DataStageInputs
+) -> tuple[MixturePlan, dict[str, Pick], dict[str, list[int]]]:
+    weights = inputs.mix.weights
+    available = {name: len(train_pools[name]) for name in weights}
+    plan = plan_mixture(inputs.data.budget, weights, available, inputs.data.on_short_source)
+    # The budget split comes first; the diversity level then picks which rows fill each source's share.
+    picks = {
+        name: pick_rows(rows, plan.counts.get(name, 0), inputs.diversity, inputs.seed, name, inputs.cache_dir)
+        for name, rows in train_pools.items()
+    }
+    return plan, picks, {name: picks[name].drawn for name in plan.counts}
+
+
+def draw_by_tokens(
+    train_pools: dict[str, list[Example]], inputs: DataStageInputs
+) -> tuple[MixturePlan, dict[str, Pick], dict[str, list[int]]]:
+    # A token budget draws an open-ended number of rows in the level's order: it embeds the whole pool.
+    vectors = {name: embed_rows(rows, inputs.diversity, inputs.cache_dir) for name, rows in train_pools.items()}
+    plan, drawn = plan_token_mixture(inputs.data.budget, inputs.mix.weights, train_pools, vectors, inputs.diversity, inputs.seed)
+    picks = {}
+    for name, rows in train_pools.items():
+        sample, at_measured = pool_sample(len(rows), 0, inputs.diversity, name)
+        measured = [sample[at] for at in at_measured]  # the whole pool is embedded: row indices are its positions
+        taken = drawn.get(name, [])
+        picks[name] = Pick(list(range(len(rows))), vectors[name], taken, vectors[name][taken], len(rows), measured)
+    return plan, picks, drawn
+
+
+_DRAW_BY_UNIT = {"rows": draw_by_rows, "tokens": draw_by_tokens}
 
 
 def pool_sample(pool_size: int, share: int, config: DiversityConfig, source: str) -> tuple[list[int], list[int]]:
@@ -300,7 +427,8 @@ def plan_token_mixture(
     weights: dict[str, float],
     pools: dict[str, list[Example]],
     vectors: dict[str, np.ndarray],
-    config: Config,
+    config: DiversityConfig,
+    seed: int,
 ) -> tuple[MixturePlan, dict[str, list[int]]]:
     """Each source's weight as a share of a trainable-token budget: `budget` rows of the mean response length of
     all sources' rows together (so the budget is the same for every mix), in tokens as the length filter counts
@@ -317,7 +445,7 @@ def plan_token_mixture(
         mean = sum(lengths[name]) / len(lengths[name])
         # Ask for more rows than the share needs (twice the estimate), then keep the prefix that reaches it;
         # a pool smaller than that is repeated, as rows mode upsamples.
-        order = diversity.select(vectors[name], math.ceil(2 * target / mean) + 1, config.diversity, source_rng(config.seed, name))
+        order = diversity.select(vectors[name], math.ceil(2 * target / mean) + 1, config, source_rng(seed, name))
         taken, total = [], 0
         for i in order:
             if total >= target or (taken and abs(total + lengths[name][i] - target) > abs(total - target)):

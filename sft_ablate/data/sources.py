@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sft_ablate.config import SourceConfig
 from sft_ablate.data.formats import Messages, RowProblem, to_messages
+from sft_ablate.data.schema import SourceConfig
 from sft_ablate.errors import DataError
 from sft_ablate.io import jsonl_rows
 

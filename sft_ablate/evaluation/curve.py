@@ -1,10 +1,12 @@
-"""Held-out loss during training, and the channel that carries it to an Optuna trial for pruning.
+"""Held-out loss during training, and how it reaches an Optuna trial for pruning.
 
-Hydra gives a running job no way to talk back to its sweeper, so our Optuna sweeper runs each trial
-in its own process (Hydra's basic launcher) and publishes the trial here, in a module-level handle,
-for the duration of the run. The training loop's callback reports every intermediate held-out loss to it; when the pruner
-says stop, the callback raises ``optuna.TrialPruned``, which unwinds the run (recorded as pruned)
-and reaches the sweeper. Outside an Optuna study the handle is empty and reporting is a no-op.
+The Optuna sweeper (launch/optuna_sweeper.py) runs its trials in its own process, one at a time, through
+Hydra's basic launcher, which calls the run in-process but hands it only config overrides, never objects.
+So the sweeper lends the trial through here: it launches each run inside ``reporting_to(trial, maximize)``,
+and the run takes ``active_trial_reporter()`` when it builds its held-out loss callback. The callback
+reports every intermediate held-out loss; when the pruner says stop, it raises ``optuna.TrialPruned``,
+which unwinds the run (recorded as pruned) and reaches the sweeper. Outside an Optuna sweep (or under a
+launcher that runs jobs in other processes) there is no reporter, and nothing is reported.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import datasets
@@ -21,43 +24,60 @@ from sft_ablate.evaluation.heldout import heldout_loss
 
 log = logging.getLogger(__name__)
 
-_trial: Any | None = None  # the optuna.Trial of the run in progress, if an Optuna sweeper started it
-_sign = 1.0  # +1 when the study minimizes, -1 when it maximizes (loss is always lower-is-better)
+
+@dataclass(frozen=True)
+class TrialReporter:
+    """Gives an Optuna trial the run's intermediate held-out losses; stops the run when its pruner says so."""
+
+    trial: Any  # optuna.Trial
+    maximize: bool  # the study's direction (loss is always lower-is-better)
+
+    def report(self, step: int, loss: float) -> None:
+        import optuna
+
+        # The held-out loss is the one signal available mid-training. When the study maximizes a score
+        # (a benchmark, Elo), lower loss must still look better to the pruner, hence the sign.
+        self.trial.report(-loss if self.maximize else loss, step)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at step {step} (held-out loss {loss:.4f})")
+
+
+_active: TrialReporter | None = None  # the trial the sweeper is running in this process, inside reporting_to
 
 
 @contextmanager
-def reporting_to(trial: Any, maximize: bool) -> Iterator[None]:
-    """Route intermediate held-out losses to ``trial`` while the block runs."""
-    global _trial, _sign
-    _trial, _sign = trial, (-1.0 if maximize else 1.0)
+def reporting_to(trial: Any, maximize: bool) -> Iterator[TrialReporter]:
+    """The sweeper's side: the run launched inside this block reports its held-out losses to ``trial``."""
+    global _active
+    _active = TrialReporter(trial, maximize)
     try:
-        yield
+        yield _active
     finally:
-        _trial, _sign = None, 1.0
+        _active = None
 
 
-def report(step: int, loss: float) -> None:
-    """Give the current trial an intermediate value; raise optuna.TrialPruned if its pruner says so."""
-    if _trial is None:
-        return
-    import optuna
-
-    # The held-out loss is the one signal available mid-training. When the study maximizes a score
-    # (a benchmark, Elo), lower loss must still look better to the pruner, hence the sign.
-    _trial.report(_sign * loss, step)
-    if _trial.should_prune():
-        raise optuna.TrialPruned(f"pruned at step {step} (held-out loss {loss:.4f})")
+def active_trial_reporter() -> TrialReporter | None:
+    """The run's side: the reporter of the trial it is, or None when no Optuna sweeper launched it."""
+    return _active
 
 
 class HeldOutLossCallback(TrainerCallback):
     """Held-out loss every ``every`` optimizer steps: logged, kept as a curve, and reported for pruning."""
 
     def __init__(
-        self, model: PreTrainedModel, dataset: datasets.Dataset, batch_size: int, pad_token_id: int, every: int, log_fn
+        self,
+        model: PreTrainedModel,
+        dataset: datasets.Dataset,
+        batch_size: int,
+        pad_token_id: int,
+        every: int,
+        log_fn,
+        reporter: TrialReporter | None = None,
     ) -> None:
         self.model, self.dataset, self.batch_size, self.pad_token_id = model, dataset, batch_size, pad_token_id
         self.every = every
         self.log_fn = log_fn  # e.g. Tracker.log: metrics, step
+        self.reporter = reporter  # an Optuna trial's, for pruning; None outside a sweep
         self.curve: list[tuple[int, float]] = []
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -68,4 +88,5 @@ class HeldOutLossCallback(TrainerCallback):
         self.curve.append((step, loss))
         log.info("step %d: held-out loss %.4f", step, loss)
         self.log_fn({"eval/heldout_loss": loss}, step=step)
-        report(step, loss)
+        if self.reporter is not None:
+            self.reporter.report(step, loss)

@@ -1,10 +1,11 @@
-"""Held-out loss and perplexity, and the sample-generations table."""
+"""Held-out loss and perplexity, and the sample-generations table (and its rows as computed metrics read them)."""
 
 from __future__ import annotations
 
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import datasets
 import torch
@@ -14,6 +15,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from sft_ablate.data.sources import Example
 from sft_ablate.data.tokenization import IGNORE_INDEX
 from sft_ablate.generation.local import Sampling, generate_local
+from sft_ablate.metrics import Answer
 
 
 @dataclass
@@ -92,3 +94,12 @@ def sample_generations(
     """Greedy answers to each example's conversation up to (not including) its last assistant turn."""
     conversations = [e.messages[:-1] for e in examples]
     return generate_local(model, tokenizer, conversations, Sampling(max_new_tokens=max_new_tokens), batch_size)
+
+
+def answers(generations: list[dict[str, Any]]) -> list[Answer]:
+    """The sample generations (generations.jsonl rows) as the rows a computed metric reads (sft_ablate/metrics.py)."""
+    return [
+        Answer(source=g["source"], prompt=g["prompt"][-1]["content"] if g["prompt"] else "", reference=g["reference"],
+               output=g["output"], base_output=g["base_output"])
+        for g in generations
+    ]  # fmt: skip

@@ -18,7 +18,7 @@ in `TransformersModel.from_model`; `keep_grad_mode` gives the caller its mode ba
 after a base-model benchmark still computes gradients.
 
 The other two offline traps need no patch: xxhash is pinned below 4 (pyproject.toml), and the sample
-cache is given a scratch directory through lighteval's own config (see benchmarks.py).
+cache is given a scratch directory through lighteval's own config (see lighteval_runner.py).
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
-"""Benchmarks: lighteval's own Pipeline on the model in memory, base-model scores cached, results recorded.
+"""Benchmarks: lighteval's own Pipeline on the model in memory, base-model scores cached.
 
 The trained model is evaluated as it is in memory (a PeftModel with its adapter applied); nothing is
 reloaded from disk. The base model is the same module with the adapter switched off (or, for full
 fine-tuning, the model before training), and its scores are cached by content under
 paths.cache_dir/benchmarks/base: per task, keyed by the base weights, the task's definition and data,
-and the settings. results.json gets, per task string of eval.benchmarks:
+and the settings. The stage returns what run.py records (BenchmarkResults): results.json gets, per task
+string of eval.benchmarks:
   metrics.benchmarks.<task>.<metric>         (and <metric>_stderr where lighteval gives one)
   metrics.base_benchmarks.<task>.<metric>    (with eval.base_model)
   metrics.benchmarks_delta.<task>.<metric>   trained minus base
+  benchmarks.tasks.<task>.higher_is_better   lighteval's direction of each metric, which the report reads
 and benchmark_details.jsonl holds every scored item, base and trained side by side.
 """
 
@@ -18,17 +20,17 @@ import hashlib
 import logging
 import tempfile
 import types
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from sft_ablate.cache import content_key
-from sft_ablate.config import Config, EvalConfig
+from sft_ablate.evaluation.answers import PARSER_VERSION
 from sft_ablate.evaluation.lighteval_compat import keep_grad_mode, quiet_lighteval, registry_of
+from sft_ablate.evaluation.schema import EvalConfig
 from sft_ablate.evaluation.tasks import BenchmarkTask, extract_number
-from sft_ablate.io import read_json, write_json_atomic, write_jsonl_atomic
-from sft_ablate.record.results import RunRecord
-from sft_ablate.record.tracking import Tracker
+from sft_ablate.io import read_json, write_json_atomic
 from sft_ablate.training.models import base_model
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def score_benchmarks(
         # Only the task's own metrics: lighteval averages tasks named alike ("mmlu:*") and, doing so,
         # writes 0 into a task for every metric that only the others have.
         own = {t.request: set(pipeline.tasks_dict[t.lighteval_string].aggregation()) for t in tasks}
+        directions = {t.request: _directions(pipeline.tasks_dict[t.lighteval_string]) for t in tasks}
     model.train(was_training)
     return {
         t.request: {
@@ -87,10 +90,22 @@ def score_benchmarks(
                 for k, v in results[t.lighteval_string.replace("|", ":")].items()
                 if k.removesuffix("_stderr") in own[t.request]
             },  # fmt: skip
+            "higher_is_better": {k: v for k, v in directions[t.request].items() if k in own[t.request]},
             "details": sorted((_detail(d) for d in details[t.lighteval_string]), key=lambda row: int(row["id"])),
         }
         for t in tasks
     }
+
+
+def _directions(task) -> dict[str, bool]:
+    """lighteval's word on which way each of a task's metrics is better (a grouped metric says it per name)."""
+    out = {}
+    for metric in task.metrics:
+        names = metric.metric_name if isinstance(metric.metric_name, list) else [metric.metric_name]
+        higher = metric.higher_is_better
+        out |= {name: bool(higher[name] if isinstance(higher, dict) else higher) for name in names
+                if not isinstance(higher, dict) or name in higher}  # fmt: skip
+    return out
 
 
 def local_task_module(tasks: list[BenchmarkTask]) -> types.ModuleType:
@@ -185,31 +200,34 @@ def _detail(detail) -> dict[str, Any]:
 # ---- the base model, once per (base weights, task, settings) ---------------------------------------
 
 
-def base_benchmark_scores(config: Config, loaded, tasks: list[BenchmarkTask], cache_dir: Path) -> dict[str, dict[str, Any]]:
+def base_benchmark_scores(
+    eval_cfg: EvalConfig, lora_enabled: bool, loaded, tasks: list[BenchmarkTask], cache_dir: Path
+) -> dict[str, dict[str, Any]]:
     """Base-model scores per task, from the cache or computed now (before training changes the weights)."""
-    paths = {t.request: cache_dir / "benchmarks" / "base" / f"{base_key(config, loaded, t)}.json" for t in tasks}
+    paths = {t.request: cache_dir / "benchmarks" / "base" / f"{base_key(eval_cfg, loaded, t)}.json" for t in tasks}
     scores = {t.request: {**read_json(paths[t.request]), "cached": True} for t in tasks if paths[t.request].exists()}
     missing = [t for t in tasks if t.request not in scores]
     if missing:
-        with base_model(loaded, config.lora.enabled, trained=False) as (model, tokenizer):
-            fresh = score_benchmarks(model, tokenizer, missing, config.eval, loaded.device)
+        with base_model(loaded, lora_enabled, trained=False) as (model, tokenizer):
+            fresh = score_benchmarks(model, tokenizer, missing, eval_cfg, loaded.device)
         for task in missing:
             write_json_atomic(paths[task.request], fresh[task.request])
             scores[task.request] = {**fresh[task.request], "cached": False}
     return scores
 
 
-def base_key(config: Config, loaded, task: BenchmarkTask) -> str:
+def base_key(eval_cfg: EvalConfig, loaded, task: BenchmarkTask) -> str:
     return content_key(
         "base-benchmark-v1",
+        PARSER_VERSION,  # numeric tasks score what answers.final_number reads
         weights_identity(loaded.base_dir),
         getattr(loaded.model.config, "_commit_hash", None),  # hub models: the revision that was loaded
-        config.model.dtype,
+        loaded.model_config.dtype,
         loaded.device,
         hashlib.sha256((loaded.tokenizer.chat_template or "").encode()).hexdigest(),
         task.identity,
-        config.eval.max_samples,
-        config.eval.benchmark_chat_template,
+        eval_cfg.max_samples,
+        eval_cfg.benchmark_chat_template,
         metadata.version("lighteval"),
     )
 
@@ -222,43 +240,54 @@ def weights_identity(base_dir: str) -> Any:
     return sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in path.iterdir() if f.is_file())
 
 
-# ---- recording -------------------------------------------------------------------------------------
+# ---- what the stage found, for run.py to record ------------------------------------------------------
+
+TABLE_COLUMNS = ["task", "metric", "base", "trained", "delta"]  # W&B's "benchmarks" table
 
 
-def record_benchmarks(record: RunRecord, tracker: Tracker, run_dir: Path, tasks: list[BenchmarkTask],
-                      trained: dict[str, dict], base: dict[str, dict] | None) -> None:  # fmt: skip
-    """Scores into results.json (metrics.benchmarks, base_benchmarks, benchmarks_delta), details, W&B."""
+@dataclass
+class BenchmarkResults:
+    metrics: dict[str, Any]  # results.json metrics: benchmarks, base_benchmarks, benchmarks_delta ({task: {metric: x}})
+    summary: dict[str, Any]  # results.json benchmarks: each task described, whether base scores came from the cache
+    details: list[dict[str, Any]]  # DETAILS_FILE's rows: every scored item, base and trained side by side
+    table: list[list[Any]]  # W&B's table (TABLE_COLUMNS): one row per task and metric, standard errors left out
+
+    def flat(self) -> dict[str, float]:
+        """The metrics as W&B logs them: <section>/<task>/<metric>."""
+        return {f"{section}/{task}/{name}": value for section, per_task in self.metrics.items()
+                for task, values in per_task.items() for name, value in values.items()}  # fmt: skip
+
+
+def benchmark_results(tasks: list[BenchmarkTask], trained: dict[str, dict], base: dict[str, dict] | None) -> BenchmarkResults:
+    """The trained scores beside the base's: what results.json, benchmark_details.jsonl and W&B get."""
     metrics: dict[str, Any] = {"benchmarks": {t.request: trained[t.request]["metrics"] for t in tasks}}
     if base is not None:
         metrics["base_benchmarks"] = {t.request: base[t.request]["metrics"] for t in tasks}
         metrics["benchmarks_delta"] = {t.request: delta(trained[t.request]["metrics"], base[t.request]["metrics"]) for t in tasks}
-    record.update("metrics", metrics)
-    record.update("benchmarks", {
-        "tasks": {t.request: describe(t, len(trained[t.request]["details"])) for t in tasks},
+    summary = {
+        "tasks": {t.request: describe(t, len(trained[t.request]["details"]), trained[t.request].get("higher_is_better"))
+                  for t in tasks},
         "base_from_cache": {t.request: base[t.request]["cached"] for t in tasks} if base is not None else None,
         "details": DETAILS_FILE,
-    })  # fmt: skip
-    write_jsonl_atomic(run_dir / DETAILS_FILE, details_rows(tasks, trained, base))
-
-    flat = {f"{section}/{task}/{name}": value for section, per_task in metrics.items()
-            for task, values in per_task.items() for name, value in values.items()}  # fmt: skip
-    tracker.log(flat)
+    }  # fmt: skip
     rows = [[t.request, name, base[t.request]["metrics"].get(name) if base else None, value,
              metrics["benchmarks_delta"][t.request].get(name) if base else None]
             for t in tasks for name, value in trained[t.request]["metrics"].items() if not name.endswith("_stderr")]  # fmt: skip
-    tracker.table("benchmarks", ["task", "metric", "base", "trained", "delta"], rows)
     for t in tasks:
         log.info("benchmark %s: %s", t.request, ", ".join(
             f"{k} {v:.4f}" + (f" (base {base[t.request]['metrics'][k]:.4f})" if base else "")
             for k, v in trained[t.request]["metrics"].items() if not k.endswith("_stderr")))  # fmt: skip
+    return BenchmarkResults(metrics, summary, details_rows(tasks, trained, base), rows)
 
 
 def delta(trained: dict[str, float], base: dict[str, float]) -> dict[str, float]:
     return {k: v - base[k] for k, v in trained.items() if not k.endswith("_stderr") and k in base}
 
 
-def describe(task: BenchmarkTask, evaluated: int) -> dict[str, Any]:
+def describe(task: BenchmarkTask, evaluated: int, higher_is_better: dict[str, bool] | None = None) -> dict[str, Any]:
     info: dict[str, Any] = {"lighteval_task": task.lighteval_string, "items": evaluated}
+    if higher_is_better:  # lighteval's word on each metric's direction: the report's metric table reads it
+        info["higher_is_better"] = higher_is_better
     if task.local is not None:
         spec = task.local.spec
         info.update({"kind": spec.kind, "task_file": str(task.local.source), "data": spec.path,

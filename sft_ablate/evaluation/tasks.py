@@ -1,17 +1,19 @@
 """Benchmark tasks: turn `eval.benchmarks` into checked tasks, before any data or model is loaded.
 
 An entry of eval.benchmarks is one of:
-- a local task: the name of a YAML file in conf/benchmarks/ (`arc_easy`; `arc_easy|5` for 5-shot), or the
-  path of a task YAML anywhere (`my_evals/legal.yaml`). Its data is a local file, read and checked here;
+- a local task: the name of a YAML file in sft_ablate/evaluation/benchmarks/ (`arc_easy`; `arc_easy|5` for
+  5-shot), or the path of a task YAML anywhere (`my_evals/legal.yaml`). Its data is a local file, read and
+  checked here;
 - a lighteval task string as lighteval 0.13 writes it (`mmlu:anatomy|0`; `lighteval|gsm8k|5`, whose
   suite part lighteval ignores; the older `suite|task|shots|truncate` is read too). Its data comes from
   the Hugging Face Hub, so we check here that the hub answers, and fail at once when it does not.
-A bare name is a local task when conf/benchmarks/ has it; a string with a suite is always lighteval's.
+A bare name is a local task when sft_ablate/evaluation/benchmarks/ has it; a string with a suite is always
+lighteval's.
 
-A task YAML (see conf/benchmarks/ and the README) names a data file, a prompt template and a kind:
-multiple-choice scored by log-likelihood, or generative scored by exact match or by a numeric answer.
-`include: other.yaml` takes defaults from another file. Rows are turned into one shape for every task,
-{"query", "choices", "gold"}, which lighteval reads as a local dataset (benchmarks.py).
+A task YAML (see sft_ablate/evaluation/benchmarks/ and docs/benchmarks.md) names a data file, a prompt
+template and a kind: multiple-choice scored by log-likelihood, or generative scored by exact match or by a
+numeric answer. `include: other.yaml` takes defaults from another file. Rows are turned into one shape for
+every task, {"query", "choices", "gold"}, which lighteval reads as a local dataset (lighteval_runner.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import string
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,11 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sft_ablate.cache import building, content_key, file_fingerprint
-from sft_ablate.config import EvalConfig
 from sft_ablate.data.formats import RowProblem
 from sft_ablate.data.sources import FILE_SUFFIXES, read_file_rows
 from sft_ablate.errors import ConfigError, DataError, EnvironmentProblem
+from sft_ablate.evaluation.answers import final_number, number_text
+from sft_ablate.evaluation.schema import EvalConfig
 from sft_ablate.paths import BENCHMARK_TASKS_DIR, sample_data_path, shared_data_path
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,6 @@ KINDS = ("multiple_choice", "generative")
 ANSWERS = ("exact", "numeric")
 HUB_TIMEOUT = 10.0  # seconds for the one request that tells whether the hub answers
 CACHED_HINT = ". A dataset already in your Hugging Face cache is read with HF_HUB_OFFLINE=1"
-# A number as written in answers: -3, 1,000, 0.5, $18 (the $ is dropped by the pattern's group).
-_NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
 
 
 @dataclass
@@ -318,25 +318,16 @@ def _gold_index(spec: LocalTaskSpec, row: dict[str, Any], choices: list[str]) ->
 
 
 def extract_number(text: str, marker: str | None) -> str | None:
-    """The answer number in a reference or a model's output, canonical ("1,000.50" -> "1000.5"), or None.
+    """The answer number in a reference or a model's output, spelled canonically ("1,000.50" -> "1000.5"), or None.
 
-    With a marker ("####"), the number right after its first occurrence ("#### $1,000." -> "1000"); no marker,
-    or no number right after it, is None: a malformed answer scores 0. Without a marker, the last number.
-    Hand-rolled: lighteval's gsm8k_normalizer compares the raw strings ("18.0" != "18", "$18" unread).
+    Read by answers.final_number, as the arena reads it. A task with a marker ("####") asks for it: an output
+    without the marker, or with no number right after it, is None and scores 0. Without a marker, the last number.
+    Not lighteval's gsm8k_normalizer: it compares the raw strings ("18.0" != "18", "$18" unread).
     """
-    if marker is None:
-        numbers = re.findall(_NUMBER, text)
-        found = numbers[-1] if numbers else None
-    else:
-        match = re.search(re.escape(marker) + r"\s*\$?\s*(" + _NUMBER + ")", text)
-        found = match.group(1) if match else None
-    if found is None:
-        return None
-    try:
-        value = Decimal(found.replace(",", ""))
-    except InvalidOperation:
-        return None
-    return format(value.normalize(), "f") if value != 0 else "0"
+    if marker is not None and marker not in text:
+        return None  # the arena falls back to the last number; a benchmark asks for its format
+    number = final_number(text, marker)
+    return None if number is None else number_text(number)
 
 
 def materialize(local: LocalTask, cache_dir: Path) -> Path:
@@ -403,7 +394,7 @@ def _similar_local_task(name: str) -> str | None:
 def _unknown_task_message(request: str, name: str, broken: dict[str, str]) -> str:
     similar = _similar_local_task(name)
     hint = f" Did you mean the local task {similar!r}?" if similar else ""
-    message = (f"eval.benchmarks: unknown task {request!r}: no conf/benchmarks/{name}.yaml and no lighteval task "
+    message = (f"eval.benchmarks: unknown task {request!r}: no {BENCHMARKS_DIR / name}.yaml and no lighteval task "
                f"{name!r}.{hint} Local tasks: {', '.join(local_task_names())}. lighteval tasks are written "
                "`task|shots`, e.g. `mmlu:anatomy|0`.")  # fmt: skip
     if broken:
@@ -457,5 +448,5 @@ def _offline_message(request: str, name: str, repo: str | None, why: str = "the 
     data = f"data ({repo!r})" if repo else "data"
     return (f"benchmark {request!r} is a lighteval task whose {data} comes from the Hugging Face Hub, and {why}. "
             f"Offline, use a local task instead: eval.benchmarks=[{alternative}] (local tasks: "
-            f"{', '.join(local_task_names())}; conf/benchmarks/ defines them), or declare your own data file as a "
-            "task in a YAML file (see conf/benchmarks/arc_easy.yaml)")  # fmt: skip
+            f"{', '.join(local_task_names())}; {BENCHMARKS_DIR} defines them), or declare your own data file as a "
+            f"task in a YAML file (see {BENCHMARKS_DIR / 'arc_easy.yaml'})")  # fmt: skip

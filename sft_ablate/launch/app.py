@@ -2,7 +2,7 @@
 
 Each composes and validates its config, checks what can be checked before minutes are spent, and hands the
 typed config to its recipe (sft_ablate/run.py, sft_ablate/synth/pipeline.py). The edges (exit codes, Ctrl-C
-and SIGTERM, nothing left behind on bad input) are sft_ablate.cli's, the same for every command.
+and SIGTERM, nothing left behind on bad input) are sft_ablate.command's, the same for every command.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sft_ablate.cli import job_in, run_command
+from sft_ablate.command import job_in, run_command
 from sft_ablate.config import to_config
+from sft_ablate.identity import completed_results, config_hash
 from sft_ablate.launch.hydra_setup import register
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.launch.preflight import check_before_run, check_outputs_writable
 from sft_ablate.paths import CONF_DIR, SYNTH_CONF_DIR
-from sft_ablate.record.results import completed_results, config_hash
 
 log = logging.getLogger("sft_ablate")
 

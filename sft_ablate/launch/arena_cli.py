@@ -19,18 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sft_ablate.arena.battles import missing_fixtures, play
 from sft_ablate.arena.external import PromptFields, import_answers, load_judge, load_prompt_file
-from sft_ablate.arena.stage import (
-    Leaderboard,
-    judge_from_store,
-    leaderboard,
-    missing_fixtures,
-    play,
-    update_results,
-)
+from sft_ablate.arena.judges import judge_from_store
+from sft_ablate.arena.leaderboard import Leaderboard, leaderboard
+from sft_ablate.arena.pool_ratings import update_results
 from sft_ablate.arena.store import STORE_FILE, ArenaStore
-from sft_ablate.cli import quiet_libraries, run_command
+from sft_ablate.command import quiet_libraries, run_command
 from sft_ablate.errors import DataError
+from sft_ablate.launch.hydra_setup import register
 from sft_ablate.paths import default_cache_dir
 
 
@@ -111,6 +108,7 @@ def _diff_cell(row: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    register()  # --judge NAME composes a judge option of the main app
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if argv[:1] == ["import"]:
         args = _import_parser().parse_args(argv[1:])
@@ -181,52 +179,25 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise DataError(f"{path} does not exist: no arena store under {args.root} (runs write one with arena.enabled=true)")
     quiet_libraries()
-    root = path.parent
-    cache_dir = args.cache_dir or default_cache_dir()
     with ArenaStore(path) as store:
-        judges, stored = store.judges(), {}
-        for jhash in judges:
-            stored[jhash] = len(store.battles(jhash))
-        if not judges:
-            raise DataError(f"{path} holds no judge yet")
-        jhash = args.judge or max(stored, key=stored.get)
-        matches = [h for h in judges if h.startswith(jhash)]
-        if len(matches) != 1:
-            raise DataError(f"--judge {jhash}: the store has judges {', '.join(judges)}")
-        jhash = matches[0]
+        judges = store.judges()
+        jhash = _pick_judge(store, judges, args.judge)
         calls_before = store.counter("judge_calls")
         if args.add_battles:
             fixtures = missing_fixtures(store, jhash)
             print(f"adding {len(fixtures)} battles", file=sys.stderr if args.json else sys.stdout)  # --json: stdout is JSON only
             if fixtures:
-                play(store, judge_from_store(judges[jhash]), cache_dir, fixtures)
+                play(store, judge_from_store(judges[jhash]), args.cache_dir or default_cache_dir(), fixtures)
         models = store.models()
         anchor = args.anchor or _default_anchor(store, jhash, models)
         board = leaderboard(store, jhash, anchor, args.bootstrap_rounds, args.seed)
         calls = store.counter("judge_calls") - calls_before
     tau = kendall_tau(board, args.validate.split(",")) if args.validate else None
     if args.json:
-        o = board.outcomes
-        print(
-            json.dumps(
-                {
-                    "judge": judges[jhash].get("name"),
-                    "judge_hash": jhash,
-                    "anchor": board.anchor,
-                    "battles": len(o.battles),
-                    "swap_agreement": o.swap_agreement,
-                    "unparseable": o.unparseable,
-                    "pending": o.pending,
-                    "judge_calls": calls,
-                    "kendall_tau": tau,
-                    "leaderboard": board.rows(),
-                },
-                indent=1,
-            )
-        )
+        print(json.dumps(_leaderboard_json(board, judges[jhash].get("name"), calls, tau), indent=1))
         return 0
     print_leaderboard(board, judges[jhash].get("name", "?"))
-    plot = args.plot or root / "arena_leaderboard.png"
+    plot = args.plot or path.parent / "arena_leaderboard.png"
     if board.ratings:
         forest_plot(board, plot)
         print(f"forest plot: {plot}")
@@ -237,6 +208,33 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
         print(f"Kendall tau between the arena's ranking and {args.validate}: {tau:.3f}")
     print(f"judge calls made: {calls}")
     return 0
+
+
+def _pick_judge(store: ArenaStore, judges: dict[str, dict[str, Any]], wanted: str | None) -> str:
+    """The judge hash that ``--judge`` starts with; by default the judge with the most battles."""
+    if not judges:
+        raise DataError(f"{store.path} holds no judge yet")
+    jhash = wanted or max(judges, key=lambda h: len(store.battles(h)))
+    matches = [h for h in judges if h.startswith(jhash)]
+    if len(matches) != 1:
+        raise DataError(f"--judge {jhash}: the store has judges {', '.join(judges)}")
+    return matches[0]
+
+
+def _leaderboard_json(board: Leaderboard, judge_name: str | None, calls: int, tau: float | None) -> dict[str, Any]:
+    o = board.outcomes
+    return {
+        "judge": judge_name,
+        "judge_hash": board.judge,
+        "anchor": board.anchor,
+        "battles": len(o.battles),
+        "swap_agreement": o.swap_agreement,
+        "unparseable": o.unparseable,
+        "pending": o.pending,
+        "judge_calls": calls,
+        "kendall_tau": tau,
+        "leaderboard": board.rows(),
+    }
 
 
 def kendall_tau(board: Leaderboard, known_order: list[str]) -> float:
@@ -262,7 +260,3 @@ def _default_anchor(store: ArenaStore, judge: str, models: dict[str, dict[str, A
             raise DataError("no model in the store has a battle yet: add some with --add-battles")
         return played[0]
     return max(bases, key=lambda m: counts.get(m, 0))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

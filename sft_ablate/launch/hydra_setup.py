@@ -11,23 +11,51 @@ from sft_ablate.paths import CONF_DIR, sample_data_path, shared_data_path
 
 def register() -> None:
     from sft_ablate.config import register_schema
+    from sft_ablate.registry import load_plugins
+
+    load_plugins()  # a user's judges, filters and metrics register themselves before the schema is built
+    from sft_ablate.launch.grid_sweeper import GridSweeper
     from sft_ablate.launch.optuna_sweeper import OptunaSweeper, OptunaSweeperConf
-    from sft_ablate.launch.overrides import GridSweeper
 
     register_schema()
     OmegaConf.register_resolver("sample_data", sample_data_path, replace=True)
     OmegaConf.register_resolver("shared_data", shared_data_path, replace=True)
+    OmegaConf.register_resolver("group_options", group_options, replace=True)
     store = ConfigStore.instance()
     Plugins.instance().register(GridSweeper)
     store.store(
         group="hydra/sweeper",
         name="grid",
-        node={"_target_": "sft_ablate.launch.overrides.GridSweeper", "max_batch_size": None, "params": None},
+        node={"_target_": "sft_ablate.launch.grid_sweeper.GridSweeper", "max_batch_size": None, "params": None},
         provider="sft_ablate",
         replace=True,
     )
     Plugins.instance().register(OptunaSweeper)
     store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="sft_ablate", replace=True)
+
+
+def group_options() -> str:
+    """--help's config groups and their options, like Hydra's $APP_CONFIG_GROUPS but without the schema nodes
+    (judge/llm_schema, quality/schema) that type an option: those are not choices."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.object_type import ObjectType
+
+    loader = GlobalHydra.instance().config_loader()
+
+    def groups(parent: str) -> list[str]:
+        found = []
+        for name in loader.list_groups(parent):
+            group = f"{parent}/{name}" if parent else name
+            if group != "hydra":
+                found += [group] * bool(loader.get_group_options(group, ObjectType.CONFIG)) + groups(group)
+        return found
+
+    lines = []
+    for group in sorted(groups("")):
+        options = [o for o in sorted(loader.get_group_options(group)) if not o.endswith("schema")]
+        if options:  # the synth app sees the main app's schema nodes too, and none of its options
+            lines.append(f"{group}: {', '.join(options)}")
+    return "\n".join(lines)
 
 
 def compose_config(overrides: list[str]):

@@ -3,8 +3,8 @@
 Our own, small, on Optuna 5: hydra-optuna-sweeper pins optuna<3. What it does:
 
 - Trials run in this process, one at a time, through Hydra's launcher, so the trial object can reach
-  the training loop (pruning.py): intermediate held-out losses are reported, and the pruner can stop
-  a trial mid-training.
+  the training loop (sft_ablate/evaluation/curve.py): intermediate held-out losses are reported, and
+  the pruner can stop a trial mid-training.
 - The study lives in RDB storage: a SQLite file in the sweep dir by default, or any SQLAlchemy URL
   (PostgreSQL for many machines). Running the same command again resumes the study; several
   processes running it at once share it, until `n_trials` trials are done.
@@ -15,8 +15,8 @@ Our own, small, on Optuna 5: hydra-optuna-sweeper pins optuna<3. What it does:
   Optuna's thread (heartbeat.py: a thread raced the trial's environment changes and crashed a worker).
 - The objective is a path into each run's results.json (`metrics.eval_loss`,
   `metrics.benchmarks.<task>.<metric>`, `metrics.elo.rating`), checked with the direction against the
-  results schema before the first trial. A trial whose run completed but whose objective could not be read
-  is recovered from its results.json by the next command (recover_objective_failures).
+  metric table (sft_ablate/metrics.py) before the first trial. A trial whose run completed but whose objective
+  could not be read is recovered from its results.json by the next command (recover_objective_failures).
 
 The search space is Hydra's sweep syntax under `hydra.sweeper.params` (or on the command line):
 `choice(a, b)` -> categorical, `interval(lo, hi)` -> float (`tag(log, interval(...))` on a log
@@ -45,12 +45,16 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, read_write
 
+import sft_ablate.arena  # noqa: F401  (a stage package registers its metrics on import: check_objective reads them)
+import sft_ablate.evaluation  # noqa: F401
+import sft_ablate.training  # noqa: F401
 from sft_ablate.errors import ConfigError, SftAblateError
 from sft_ablate.io import write_json_atomic
 from sft_ablate.launch.heartbeat import heartbeat_process
 from sft_ablate.launch.overrides import config_groups, quote_group_values
+from sft_ablate.metrics import MetricSpec, metric_specs, spec_for
 from sft_ablate.paths import STUDY_FILE
-from sft_ablate.record.results import BY_SOURCE_METRICS, ELO_METRICS, HELDOUT_METRICS, RUN_METRICS, read_results
+from sft_ablate.record.results import read_results
 
 log = logging.getLogger(__name__)
 
@@ -448,43 +452,52 @@ def hide_storage_password(config: DictConfig) -> None:
 def check_objective(objective: str, direction: str, config: DictConfig) -> None:
     """The objective must name a metric a run of this config records, optimized the way it improves.
 
-    Checked against the results schema (record/results.py) before the first trial: a typo such as
+    Checked against the metric table (sft_ablate/metrics.py) before the first trial: a typo such as
     `metrics.eval_los` would otherwise be found only after a whole trial had trained.
     """
-    parts = objective.split(".")
-    benchmarks = list(config.eval.benchmarks)
-    arena = bool(config.arena.enabled)
-    sources = list(config.data.sources)
-    heldout = list(config.eval.heldout_sets)
-    known = [f"metrics.{m}" for m in RUN_METRICS]
-    known += [f"metrics.{m}.<{'|'.join(sources)}>" for m in BY_SOURCE_METRICS]
-    known += [f"metrics.heldout.<{'|'.join(heldout)}>.{k}" for k in HELDOUT_METRICS] if heldout else []
-    known += [f"metrics.benchmarks.{task}.<metric>" for task in benchmarks]
-    known += [f"metrics.elo.{key}" for key in ELO_METRICS] if arena else []
-    higher_is_better: bool | None = None
-    if len(parts) == 2 and parts[0] == "metrics" and parts[1] in RUN_METRICS:
-        higher_is_better = RUN_METRICS[parts[1]]
-    elif len(parts) == 3 and parts[0] == "metrics" and parts[1] in BY_SOURCE_METRICS and parts[2] in sources:
-        higher_is_better = BY_SOURCE_METRICS[parts[1]]
-    elif len(parts) == 4 and parts[:2] == ["metrics", "heldout"] and parts[2] in heldout and parts[3] in HELDOUT_METRICS:
-        higher_is_better = HELDOUT_METRICS[parts[3]]
-    elif len(parts) == 3 and parts[:2] == ["metrics", "elo"] and parts[2] in ELO_METRICS and arena:
-        higher_is_better = ELO_METRICS[parts[2]]
-    elif len(parts) == 4 and parts[:2] == ["metrics", "benchmarks"] and parts[2] in benchmarks and parts[3]:
-        name = parts[3]
-        higher_is_better = None if name.endswith("_stderr") else not any(w in name for w in ("loss", "perplexity", "error"))
-        if name.endswith("_stderr"):
-            raise ConfigError(f"hydra.sweeper.objective={objective}: a standard error is not an objective")
-    else:
+    match = spec_for(objective) if objective.startswith("metrics.") else None
+    if match is None or not _recorded_here(*match, config):
         raise ConfigError(
-            f"hydra.sweeper.objective={objective} is not a metric these runs record; use one of: {', '.join(known)}"
+            f"hydra.sweeper.objective={objective} is not a metric these runs record; "
+            f"use one of: {', '.join(known_objectives(config))}"
         )
-    wanted = "maximize" if higher_is_better else "minimize"
+    spec, keys = match
+    if spec.higher_is_better is None:
+        raise ConfigError(
+            f"hydra.sweeper.objective={objective}: {spec.label_for(keys)} is not an objective, "
+            "since no value of it is better than another (a standard error, a length)"
+        )
+    wanted = "maximize" if spec.higher_is_better else "minimize"
     if direction != wanted:
         raise ConfigError(
             f"hydra.sweeper.direction={direction}, but {objective} is better when "
-            f"{'higher' if higher_is_better else 'lower'}: set hydra.sweeper.direction={wanted}"
+            f"{'higher' if spec.higher_is_better else 'lower'}: set hydra.sweeper.direction={wanted}"
         )
+
+
+def known_objectives(config: DictConfig) -> list[str]:
+    """Every metric a run of this config records that is better one way, a '*' shown as the keys it may take."""
+    known = []
+    for spec in metric_specs():
+        if (spec.higher_is_better is None and not spec.by_name) or (spec.when and not OmegaConf.select(config, spec.when)):
+            continue
+        domains = iter([_domain(config, over) for over in spec.over])
+        parts = [next(domains, ["<key>"]) if "*" in part else [part] for part in spec.path.split(".")]
+        if all(parts):  # a star over an empty list (no heldout sets): no such metric
+            known.append("metrics." + ".".join(p[0] if len(p) == 1 else f"<{'|'.join(p)}>" for p in parts))
+    return known
+
+
+def _recorded_here(spec: MetricSpec, keys: tuple[str, ...], config: DictConfig) -> bool:
+    """Whether a run of this config records the metric: its stage runs, and each key is one the config names."""
+    if spec.when and not OmegaConf.select(config, spec.when):
+        return False
+    return all(key and (over.startswith("<") or key in _domain(config, over)) for key, over in zip(keys, spec.over))
+
+
+def _domain(config: DictConfig, over: str) -> list[str]:
+    """The keys a star stands for: a config entry's (its dict keys, its list items), or "<name>" for any key."""
+    return [over] if over.startswith("<") else [str(k) for k in (OmegaConf.select(config, over) or [])]
 
 
 OBJECTIVE_FAILED = "objective_failed"  # user attr of a FAIL trial whose run completed but whose objective was not found

@@ -1,4 +1,4 @@
-"""Override quoting: the `mix=50_50` fix, on the command line and inside sweeps.
+"""Override quoting: the `mix=50_50` fix, on the command line and inside sweeps (grid_sweeper.py, optuna_sweeper.py).
 
 Hydra's override grammar reads `50_50` as the integer 5050 (Python-style digit grouping), so
 `mix=50_50` fails with "Config group override must be a string". We quote number-like values of
@@ -10,9 +10,6 @@ their strings back unquoted).
 from __future__ import annotations
 
 import re
-
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra.core.override_parser.types import Override
 
 from sft_ablate.paths import CONF_DIR
 
@@ -35,16 +32,3 @@ def quote_group_values(overrides: list[str], groups: set[str]) -> list[str]:
             override = override[: match.start("value")] + _NUMBER_LIKE.sub(r"'\1'", match["value"])
         quoted.append(override)
     return quoted
-
-
-class GridSweeper(BasicSweeper):
-    """Hydra's basic sweeper, with config-group values quoted before each parse (see module docstring)."""
-
-    def _parse_config(self) -> list[str]:
-        return quote_group_values(super()._parse_config(), config_groups())
-
-    @staticmethod
-    def split_arguments(overrides: list[Override], max_batch_size: int | None) -> list[list[list[str]]]:
-        groups = config_groups()
-        batches = BasicSweeper.split_arguments(overrides, max_batch_size)
-        return [[quote_group_values(job, groups) for job in batch] for batch in batches]

@@ -14,10 +14,11 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sft_ablate.cli import check_writable
-from sft_ablate.config import Config, SynthAppConfig
+from sft_ablate.command import check_writable
+from sft_ablate.config import Config
 from sft_ablate.errors import ConfigError, EnvironmentProblem
 from sft_ablate.io import nearest_existing
+from sft_ablate.synth.schema import SynthAppConfig
 
 # Config keys that hold file or directory paths (at any depth of the resolved config).
 PATH_KEYS = ("path", "cache_dir", "seed_file", "output", "run_dir")

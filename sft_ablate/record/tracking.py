@@ -10,7 +10,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from sft_ablate.config import Config, TrackingConfig
+from sft_ablate.record.schema import TrackingConfig
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,9 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
-def start_tracking(config: Config, run_dir: Path, run_config: dict[str, Any], factors: dict[str, Any]) -> Tracker:
-    tracking = config.tracking
+def start_tracking(
+    tracking: TrackingConfig, study: str, run_dir: Path, run_config: dict[str, Any], factors: dict[str, Any]
+) -> Tracker:
     if tracking.backend == "none" or tracking.mode == "disabled":
         return Tracker(None)
     # wandb prints its own warnings to the console (e.g. "URL not available in offline run" each time TRL writes a
@@ -100,7 +101,7 @@ def start_tracking(config: Config, run_dir: Path, run_config: dict[str, Any], fa
         run = wandb.init(
             project=tracking.project,
             entity=tracking.entity,
-            group=tracking.group or config.study,
+            group=tracking.group or study,
             job_type="train",
             name=run_dir.name,
             dir=str(run_dir),

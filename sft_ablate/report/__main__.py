@@ -7,7 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from sft_ablate.cli import run_command
+from sft_ablate.command import run_command
+from sft_ablate.registry import load_plugins
 from sft_ablate.report.build import Report, ReportError, build_report
 from sft_ablate.report.render import Plot
 from sft_ablate.report.tables import Table
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
+    load_plugins()  # a user's own metrics (SFT_ABLATE_PLUGINS) join the metric table, as they did in the runs
     baselines = dict(_key_value(b) for b in args.baseline)
     report = build_report(args.root, args.out, args.metric, baselines, args.samples, args.storage)
     print(

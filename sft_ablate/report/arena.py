@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from sft_ablate.arena.ratings import Battle, fit_bradley_terry
-from sft_ablate.arena.stage import leaderboard
+from sft_ablate.arena.leaderboard import leaderboard
+from sft_ablate.arena.ratings import Battle, BradleyTerryFit, fit_bradley_terry
 from sft_ablate.arena.store import ArenaStore
 from sft_ablate.report.render import Section
 from sft_ablate.report.runs import Run
@@ -102,6 +102,10 @@ def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, roun
         return ["No battle between levels or against the base: no level-pooled arena table."]
     fit = fit_bradley_terry(pooled, base, rounds)
     runs = {level: sum(1 for v in levels.values() if v == level) for level in set(levels.values())}
+    return [_levels_table(fit, runs, base, name), _levels_verdict(fit, base)]
+
+
+def _levels_table(fit: BradleyTerryFit, runs: dict[str, int], base: str, name: str) -> Table:
     rows = []
     for r in fit.ratings:
         vs_base = fit.difference(r.model, base) if r.model != base else None
@@ -147,6 +151,11 @@ def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, roun
         "Arena, levels pooled: each level's runs (all seeds) as one player, fitted with the base (= 1000); 95% bootstrap "
         "CIs over prompts, for ratings and for differences to the base and to the next level below."
     )
+    return Table(name, caption, shown, data)
+
+
+def _levels_verdict(fit: BradleyTerryFit, base: str) -> str:
+    """Which levels the arena tells apart from the base, and which pairs of levels it cannot separate."""
     verdicts = []
     names = [r.model for r in fit.ratings]
     for level in names:
@@ -163,7 +172,7 @@ def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, roun
     ]
     text = "Arena verdicts (95% CI of the difference): " + "; ".join(verdicts) + "."
     text += f" The arena cannot separate these levels: {', '.join(together)}." if together else " Every pair of levels is apart."
-    return [Table(name, caption, shown, data), text]
+    return text
 
 
 def _value(complete: pd.DataFrame, run: str, factor: str) -> Any:

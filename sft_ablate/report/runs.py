@@ -14,6 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+import sft_ablate.arena  # noqa: F401  (a stage package registers its metrics on import: sft_ablate/metrics.py)
+import sft_ablate.training  # noqa: F401
+from sft_ablate.evaluation.metric_specs import note_benchmark_directions
+from sft_ablate.metrics import MetricSpec, is_number, metric_specs, recorded, settled, spec_for
 from sft_ablate.record.results import RESULTS_FILE
 
 # Factors that only relabel another factor: tables use the label, plots use the number.
@@ -71,6 +75,7 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "tracking_error": (r.get("tracking") or {}).get("error") or "",
         }
         row.update(r.get("factors", {}))
+        note_benchmark_directions(r)  # lighteval's word on which way each benchmark metric is better
         row.update(metric_values(r.get("metrics", {})))
         row.update(data_figures(r.get("data", {})))
         rows.append(row)
@@ -78,63 +83,57 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
 
 
 def metric_values(metrics: dict[str, Any]) -> dict[str, float]:
-    """Flat metric columns: eval_loss..., eval_loss_by_source/<source>, heldout/<set>/loss, bench/<task>/<metric>,
-    elo/<key>."""
-    out = {k: v for k, v in metrics.items() if _is_number(v)}
-    for source, value in (metrics.get("eval_loss_by_source") or {}).items():
-        if _is_number(value):
-            out[f"eval_loss_by_source/{source}"] = value
-    for name, values in (metrics.get("heldout") or {}).items():
-        for key in ("loss", "base_loss"):
-            if _is_number((values or {}).get(key)):
-                out[f"heldout/{name}/{key}"] = values[key]
-    for task, values in (metrics.get("benchmarks") or {}).items():
-        for name, value in (values or {}).items():
-            if _is_number(value):
-                out[f"bench/{task}/{name}"] = value
-    for name, value in (metrics.get("elo") or {}).items():
-        if _is_number(value):
-            out[f"elo/{name}"] = value
-    return out
+    """Flat metric columns, one per registered metric the run recorded (sft_ablate/metrics.py): eval_loss...,
+    eval_loss_by_source/<source>, heldout/<set>/loss, bench/<task>/<metric>, elo/<key>."""
+    return {spec.column_for(keys): value for spec, keys, value in recorded(metrics)}
 
 
 def data_figures(data: dict[str, Any]) -> dict[str, float]:
     """Counts, tokens and diversity figures of the training data."""
     out: dict[str, Any] = {}
     for source, stats in (data.get("sources") or {}).items():
-        if _is_number(stats.get("rows")):
+        if is_number(stats.get("rows")):
             out[f"data/rows/{source}"] = stats["rows"]
     tokens = data.get("train_tokens") or {}
     for key in ("tokens", "trainable_tokens"):
-        if _is_number(tokens.get(key)):
+        if is_number(tokens.get(key)):
             out[f"data/train_{key}"] = tokens[key]
     # The train set's headline measures only: per-source, pool and word-count figures stay in results.json.
     train_diversity = (data.get("diversity") or {}).get("train") or {}
-    for key in DIVERSITY_COLUMNS:
-        if _is_number(train_diversity.get(key)):
+    for key in HEADLINE_DIVERSITY_MEASURES:
+        if is_number(train_diversity.get(key)):
             out[f"data/diversity/{key}"] = train_diversity[key]
     return out
 
 
-DIVERSITY_COLUMNS = ("mean_cosine_distance", "cluster_entropy", "distinct_2_instruction", "distinct_2_response")
+HEADLINE_DIVERSITY_MEASURES = ("mean_cosine_distance", "cluster_entropy", "distinct_2_instruction", "distinct_2_response")
 
 
 def metrics_in(frame: pd.DataFrame) -> list[Metric]:
-    """The outcome metrics present in the frame, in report order: loss, perplexity, benchmarks, Elo."""
-    found = [Metric("eval_loss", "eval loss", False), Metric("eval_perplexity", "perplexity", False)]
-    # Per source and on external sets: a mix moves the pooled loss toward the source it favours; these do not.
-    for column in sorted(c for c in frame.columns if c.startswith("eval_loss_by_source/")):
-        found.append(Metric(column, f"eval loss: {column.split('/', 1)[1]}", False))
-    for column in sorted(c for c in frame.columns if c.startswith("heldout/") and c.endswith("/loss")):
-        found.append(Metric(column, f"{column.split('/')[1]} loss", False))
-    for column in sorted(c for c in frame.columns if c.startswith("bench/") and not c.endswith("_stderr")):
-        _, task, name = column.split("/", 2)
-        higher = not any(w in name for w in ("loss", "perplexity", "error"))
-        # A benchmark score is a rate when every run's value is one (accuracy, exact match); others (BLEU) are not.
-        rate = higher and bool(frame[column].dropna().between(0, 1).all())
-        found.append(Metric(column, f"{task} {name}", higher, rate))
-    found += [Metric("elo/rating", "Elo", True), Metric("elo/win_rate_vs_base", "win rate vs base", True, rate=True)]
-    return [m for m in found if m.column in frame.columns and frame[m.column].notna().any()]
+    """The metrics the report compares (the table's ``compare``) present in the frame, in the table's order:
+    loss, perplexity, per source, external sets, benchmarks, Elo, then any other registered metric."""
+    found = []
+    for spec in metric_specs():
+        if not spec.compare:
+            continue
+        columns = {c: keys for c in frame.columns if (keys := _keys(spec, c)) is not None}
+        for column, keys in sorted(columns.items()):
+            values = frame[column].dropna()
+            if values.empty:
+                continue
+            one = settled(spec, keys)  # a benchmark metric's direction: lighteval's, else the default for its name
+            rate = one.is_rate and bool(values.between(0, 1).all())  # accuracy is one in every run; BLEU is not
+            found.append(Metric(column, one.label_for(keys), bool(one.higher_is_better), rate))
+    return found
+
+
+def _keys(spec: MetricSpec, column: str) -> tuple[str, ...] | None:
+    """The keys of ``column`` if it is this spec's own: "bench/x/acc_stderr" is the stderr spec's, not the score's."""
+    keys = spec.keys_of(column)
+    if keys is None:
+        return None
+    match = spec_for(spec.path_for(keys))
+    return keys if match is not None and match[0].path == spec.path else None
 
 
 def metric_by_name(frame: pd.DataFrame, name: str) -> Metric:
@@ -174,10 +173,6 @@ def level_order(frame: pd.DataFrame, factor: str) -> list[Any]:
         return sorted(levels, key=lambda level: (first.get(level, math.inf), str(level)))
     if factor == "diversity":
         return sorted(levels, key=lambda v: (DIVERSITY_ORDER.index(v) if v in DIVERSITY_ORDER else len(DIVERSITY_ORDER), str(v)))
-    if all(_is_number(v) for v in levels):
+    if all(is_number(v) for v in levels):
         return sorted(levels)
     return sorted(levels, key=str)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -14,11 +14,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sft_ablate.config import InstructionFilterConfig, WeaknessConfig
 from sft_ablate.data.formats import Messages
 from sft_ablate.errors import DataError
 from sft_ablate.io import read_json, read_jsonl_objects
+from sft_ablate.synth.schema import InstructionFilterConfig, WeaknessConfig
 
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|gov|edu)\b", re.I)
 # A template slot the generator copied instead of filling: "[input]", "tags: [tags]", "{name}", "<text>", or a
@@ -51,7 +52,7 @@ def load_seed_tasks(path: Path) -> list[Task]:
     return tasks
 
 
-def _one_line_task(row: dict) -> str:
+def _one_line_task(row: dict[str, Any]) -> str:
     instruction = " ".join(row["instruction"].split())
     instances = row.get("instances") or []
     extra = instances[0].get("input", "") if instances and isinstance(instances[0], dict) else ""

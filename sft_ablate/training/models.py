@@ -14,8 +14,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from sft_ablate.cache import building, content_key
-from sft_ablate.config import Config, LoraConfig, ModelConfig
 from sft_ablate.errors import EnvironmentProblem, ModelError
+from sft_ablate.training.schema import LoraConfig, ModelConfig, TrainConfig
 from sft_ablate.training.tiny_model import tiny_model_dir
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,12 @@ class LoadedModel:
     model_config: ModelConfig
 
 
-def check_environment(config: Config) -> str:
+def check_environment(train: TrainConfig, lora: LoraConfig) -> str:
     """Fail before any data or weights are loaded when the machine cannot run this config. Returns the device."""
     cuda = torch.cuda.is_available()
-    if config.train.device == "cuda" and not cuda:
+    if train.device == "cuda" and not cuda:
         raise EnvironmentProblem("train.device=cuda but no CUDA GPU is visible; use train.device=auto or cpu")
-    if config.lora.load_in_4bit:
+    if lora.load_in_4bit:
         missing = []
         if not cuda:
             missing.append("a CUDA GPU (none is visible)")
@@ -49,10 +49,10 @@ def check_environment(config: Config) -> str:
             missing.append("the bitsandbytes package (pip install bitsandbytes)")
         if missing:
             raise EnvironmentProblem(
-                f"lora={config.lora.name} loads the base model in 4 bits, which needs {' and '.join(missing)}. "
+                f"lora={lora.name} loads the base model in 4 bits, which needs {' and '.join(missing)}. "
                 "On a CPU use lora=r8 or lora=r16."
             )
-    return "cuda" if cuda and config.train.device != "cpu" else "cpu"
+    return "cuda" if cuda and train.device != "cpu" else "cpu"
 
 
 def base_model_dir(model: ModelConfig, cache_dir: Path, pool_texts: list[str]) -> str:
@@ -100,12 +100,11 @@ def convert_gguf(model: ModelConfig, cache_dir: Path) -> Path:
     return out_dir
 
 
-def load_model(config: Config, model_dir: str, device: str) -> LoadedModel:
-    model_cfg = config.model
+def load_model(model_cfg: ModelConfig, lora: LoraConfig, model_dir: str, device: str) -> LoadedModel:
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=model_cfg.trust_remote_code)
         kwargs = {"dtype": DTYPES[model_cfg.dtype], "trust_remote_code": model_cfg.trust_remote_code}
-        if config.lora.load_in_4bit:
+        if lora.load_in_4bit:
             from transformers import BitsAndBytesConfig
 
             kwargs["quantization_config"] = BitsAndBytesConfig(
@@ -129,16 +128,16 @@ def load_model(config: Config, model_dir: str, device: str) -> LoadedModel:
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.config.pad_token_id = tokenizer.pad_token_id
-    if config.lora.load_in_4bit:
+    if lora.load_in_4bit:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model)
-    model = add_lora(model, config.lora)
+    model = add_lora(model, lora)
     model.to(device)
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info("model %s: %.2fM params, %.2fM trainable, on %s", model_cfg.name, params / 1e6, trainable / 1e6, device)
-    return LoadedModel(model, tokenizer, model_dir, device, params, trainable, config.model)
+    return LoadedModel(model, tokenizer, model_dir, device, params, trainable, model_cfg)
 
 
 def set_chat_template(tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig) -> None:

@@ -16,7 +16,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from sft_ablate.cache import building, content_key
-from sft_ablate.config import TinyModelConfig
+from sft_ablate.training.schema import TinyModelConfig
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import datasets
 from transformers import TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
-from sft_ablate.config import Config
 from sft_ablate.data.tokenization import IGNORE_INDEX
 from sft_ablate.errors import ModelError
 from sft_ablate.training.models import LoadedModel
+from sft_ablate.training.schema import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,7 @@ def torch_threads(requested: int | None) -> int:
     return idle
 
 
-def sft_config(config: Config, run_dir: Path, device: str) -> SFTConfig:
-    train = config.train
+def sft_config(train: TrainConfig, seed: int, run_dir: Path, device: str) -> SFTConfig:
     on_gpu = device == "cuda"
     return SFTConfig(
         output_dir=str(run_dir / "checkpoints"),
@@ -72,8 +71,8 @@ def sft_config(config: Config, run_dir: Path, device: str) -> SFTConfig:
         bf16=train.bf16 and on_gpu,
         activation_checkpointing=train.gradient_checkpointing,  # the new name of gradient_checkpointing
         use_cpu=not on_gpu,
-        seed=config.seed,
-        data_seed=config.seed,
+        seed=seed,
+        data_seed=seed,
         logging_steps=train.logging_steps,
         save_strategy="steps",
         save_steps=train.save_steps,
@@ -89,13 +88,14 @@ def sft_config(config: Config, run_dir: Path, device: str) -> SFTConfig:
 def build_trainer(
     loaded: LoadedModel,
     train_dataset: datasets.Dataset,
-    config: Config,
+    train: TrainConfig,
+    seed: int,
     run_dir: Path,
     callbacks: list[TrainerCallback],
 ) -> SFTTrainer:
     trainer = SFTTrainer(
         model=loaded.model,
-        args=sft_config(config, run_dir, loaded.device),
+        args=sft_config(train, seed, run_dir, loaded.device),
         train_dataset=train_dataset,
         processing_class=loaded.tokenizer,
         callbacks=callbacks,

@@ -1,27 +1,38 @@
-"""The data report: what the quality filters removed, what was selected, how long and how diverse it is.
+"""The profile of a training set: what the quality filters removed, what was selected, how long and how diverse
+it is, as tables, histogram values and a figure.
 
-Every run records it in results.json (under `data`) and logs it to W&B as tables and histograms;
-`python -m sft_ablate.data_report` (sft_ablate/data_report.py) prints it for a dataset without training.
+A run records the numbers in results.json (under `data`) and its caller logs the tables to W&B (sft_ablate/run.py);
+`python -m sft_ablate.data_report` (sft_ablate/data_report.py) prints them and writes the figure, for a run's
+config or for one file (`profile_file`), without training. Nothing here logs or prints.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sft_ablate.config import Config, SourceConfig
 from sft_ablate.data.formats import approx_tokens, assistant_text, user_text
-from sft_ablate.data.prepare import Pick, PreparedData, diversity_report, embed_rows, length_summary, pick_rows, pool_sample
-from sft_ablate.data.quality import apply_filters
+from sft_ablate.data.prepare import (
+    Pick,
+    PreparedData,
+    diversity_report,
+    embed_rows,
+    filter_enough,
+    filtered_source_report,
+    length_summary,
+    pick_rows,
+    pool_sample,
+)
+from sft_ablate.data.quality import QualityConfigBase
+from sft_ablate.data.schema import DiversityConfig, SourceConfig
 from sft_ablate.data.sources import Example, load_source
-from sft_ablate.record.tracking import Tracker
 
-log = logging.getLogger(__name__)
+Table = tuple[list[str], list[list[Any]]]  # column names, rows
 
-DIVERSITY_COLUMNS = (
+# The diversity table's columns: a measure's key in data.diversity, and its header.
+DIVERSITY_TABLE_COLUMNS = (
     ("rows", "rows"), ("distinct_1_instruction", "d-1 instr"), ("distinct_2_instruction", "d-2 instr"),
     ("distinct_1_response", "d-1 resp"), ("distinct_2_response", "d-2 resp"),
     ("mean_cosine_distance", "cos dist"), ("cluster_entropy", "cluster H"), ("clusters_hit", "clusters"),
@@ -29,10 +40,20 @@ DIVERSITY_COLUMNS = (
 )  # fmt: skip
 
 
-# ---------------------------------------------------------------- the report as rows (console and W&B share them)
+# ---------------------------------------------------------------- the profile as tables (console and W&B share them)
 
 
-def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+def profile_tables(data: dict[str, Any]) -> dict[str, Table]:
+    """The four tables of a data profile (results.json's `data`), by name."""
+    return {
+        "sources": source_rows(data),
+        "filters": filter_rows(data),
+        "diversity": diversity_rows(data),
+        "lengths": length_rows(data),
+    }
+
+
+def source_rows(data: dict[str, Any]) -> Table:
     """Per source, open-instruct style: rows in, removed, rows out, tokens, trainable tokens."""
     columns = [
         "source",
@@ -68,7 +89,7 @@ def source_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return columns, rows
 
 
-def filter_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+def filter_rows(data: dict[str, Any]) -> Table:
     """Rows removed by each quality filter, in the order they ran, per source."""
     sources = list(data["sources"])
     columns = ["filter", *sources, "total"]
@@ -79,15 +100,15 @@ def filter_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return columns, rows
 
 
-def diversity_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+def diversity_rows(data: dict[str, Any]) -> Table:
     div = data["diversity"]
     sets = {"train": div["train"], **{f"train: {k}": v for k, v in div["sources"].items()}, "pool": div["pool"]}
-    columns = ["set", *(label for _, label in DIVERSITY_COLUMNS), "top leading words"]
+    columns = ["set", *(label for _, label in DIVERSITY_TABLE_COLUMNS), "top leading words"]
     rows = [
         [
             name,
             # None, never "": W&B types a table column by its first value, so "" then a number fails the table.
-            *(m.get(key) for key, _ in DIVERSITY_COLUMNS),
+            *(m.get(key) for key, _ in DIVERSITY_TABLE_COLUMNS),
             ", ".join(f"{w} {c}" for w, c in list(m["top_leading_words"].items())[:5]),
         ]
         for name, m in sets.items()
@@ -95,67 +116,36 @@ def diversity_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return columns, rows
 
 
-def length_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+def length_rows(data: dict[str, Any]) -> Table:
     columns = ["set", "side", "mean", "min", "p10", "p50", "p90", "max"]
     sets = {"train": data["length"], **{f"train: {k}": v["length"] for k, v in data["sources"].items()}}
     rows = [[name, side, *stats.values()] for name, lengths in sets.items() for side, stats in lengths.items()]
     return columns, rows
 
 
-def log_data_report(tracker: Tracker, data: dict[str, Any], train: list[Example]) -> None:
-    """The run's data report in W&B: four tables, length histograms, and the diversity figures in the summary."""
-    if not tracker.active:
-        return
-    tracker.tables_and_histograms(
-        {
-            "data/sources": source_rows(data),
-            "data/filters": filter_rows(data),
-            "data/diversity": diversity_rows(data),
-            "data/lengths": length_rows(data),
-        },
-        {
-            f"data/{side}_tokens": [approx_tokens(text(e.messages)) for e in train]
-            for side, text in (("instruction", user_text), ("response", assistant_text))
-        },
-    )
-    train_measures = data["diversity"]["train"]
-    tracker.summary({f"data/diversity/{key}": train_measures[key] for key, _ in DIVERSITY_COLUMNS if key in train_measures})
+def length_histograms(train: list[Example]) -> dict[str, list[int]]:
+    """Instruction and response lengths of the training rows, in tokens as the length filter counts them."""
+    return {
+        f"{side}_tokens": [approx_tokens(text(e.messages)) for e in train]
+        for side, text in (("instruction", user_text), ("response", assistant_text))
+    }
 
 
-def print_report(data: dict[str, Any], title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=max(160, Console().width))
-    console.rule(f"data report: {title}")
-    for caption, (columns, rows) in (
-        ("rows per source (tokens: from a run's tokenizer, or ~ words and punctuation)", source_rows(data)),
-        ("rows removed by each quality filter", filter_rows(data)),
-        ("diversity", diversity_rows(data)),
-        ("lengths (tokens)", length_rows(data)),
-    ):
-        table = Table(title=caption, title_justify="left")
-        for i, column in enumerate(columns):
-            table.add_column(column, justify="left" if i == 0 else "right")
-        for row in rows:
-            table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-        console.print(table)
-    div = data["diversity"]
-    console.print(
-        f"diversity level {div['level']} (method {div['method']}), embeddings: {div['embedding_model']} "
-        f"over each row's {div['embed']}"
-    )
+def train_diversity(data: dict[str, Any]) -> dict[str, Any]:
+    """The train set's figures of the diversity table, by measure."""
+    measures = data["diversity"]["train"]
+    return {key: measures[key] for key, _ in DIVERSITY_TABLE_COLUMNS if key in measures}
 
 
-# ---------------------------------------------------------------- the PNG
+# ---------------------------------------------------------------- the figure
 
 
 def plot(prepared: PreparedData, path: Path, title: str) -> None:
+    """Length histograms of the selected rows, and a PCA projection of the embeddings with the selected rows solid."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.decomposition import PCA
 
     fig, axes = plt.subplots(1, 3, figsize=(17, 5))
     colors = {name: f"C{i}" for i, name in enumerate(prepared.train_pools)}
@@ -170,6 +160,17 @@ def plot(prepared: PreparedData, path: Path, title: str) -> None:
             ax.hist(values, bins=bins, alpha=0.55, color=colors[name], label=name)
         ax.set(title=f"{side} length of the selected rows", xlabel="tokens (words and punctuation)", ylabel="rows")
         ax.legend()
+    _plot_embeddings(axes[2], prepared, colors)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_embeddings(ax: Any, prepared: PreparedData, colors: dict[str, str]) -> None:
+    from sklearn.decomposition import PCA
+
     picks = {n: p for n, p in prepared.picks.items() if len(p.vectors)}
     everything = np.concatenate([p.vectors for p in picks.values()])
     pca = PCA(n_components=2, random_state=0).fit(everything) if len(everything) > 2 else None
@@ -177,7 +178,6 @@ def plot(prepared: PreparedData, path: Path, title: str) -> None:
     def project(vectors: np.ndarray) -> np.ndarray:
         return pca.transform(vectors) if pca is not None and len(vectors) else np.zeros((len(vectors), 2))
 
-    ax = axes[2]
     for name, pick in picks.items():
         points = project(pick.vectors)
         ax.scatter(points[:, 0], points[:, 1], s=8, color=colors[name], alpha=0.15)
@@ -186,14 +186,9 @@ def plot(prepared: PreparedData, path: Path, title: str) -> None:
     sampled = " (a sample of the pool)" if prepared.report["diversity"].get("pool_sampled") else ""
     ax.set(title=f"embeddings, PCA (faint: pool{sampled}, solid: selected)", xlabel="PC 1", ylabel="PC 2")
     ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
-# ---------------------------------------------------------------- without a run
+# ---------------------------------------------------------------- one file, without a run
 
 
 def approx_token_counts(rows: list[Example]) -> dict[str, str]:
@@ -204,47 +199,43 @@ def approx_token_counts(rows: list[Example]) -> dict[str, str]:
     }
 
 
-def report_file(path: Path, config: Config, select_rows: bool) -> PreparedData:
-    """A file as one source: quality filters, measures, and (select_rows) the configured level's pick of data.budget rows."""
+def profile_file(
+    path: Path, quality: QualityConfigBase, diversity: DiversityConfig, budget: int | None, seed: int, cache_dir: Path
+) -> PreparedData:
+    """A file as one source, through the data stage's own steps: the quality filters over all of it, then the
+    diversity level's pick of `budget` rows (None: no pick; the whole file is measured, on its pool sample)."""
     name = path.stem
     loaded = load_source(name, SourceConfig(path=str(path)), "skip")
-    quality = apply_filters({name: loaded.examples}, config.quality)
-    rows = quality.kept[name]
-    cache_dir = Path(config.paths.cache_dir).expanduser()
-    if select_rows:
-        pick = pick_rows(rows, min(config.data.budget, len(rows)), config.diversity, config.seed, name, cache_dir)
+    quality_result, examined = filter_enough({name: loaded}, quality, need=None, split_seed=0, heldout={})
+    rows = quality_result.kept[name]
+    if budget is not None:
+        pick = pick_rows(rows, min(budget, len(rows)), diversity, seed, name, cache_dir)
     else:  # the whole file is "drawn": measured on the pool sample, as a pool is
-        sample, measured = pool_sample(len(rows), 0, config.diversity, name)
-        vectors = embed_rows([rows[i] for i in sample], config.diversity, cache_dir)
+        sample, measured = pool_sample(len(rows), 0, diversity, name)
+        vectors = embed_rows([rows[i] for i in sample], diversity, cache_dir)
         pick = Pick(sample, vectors, sample, vectors, len(sample), measured)
     chosen = [rows[i] for i in pick.drawn]
-    report = {
-        "sources": {
-            name: {
-                "kind": "file",
-                "rows_read": loaded.rows_read,
-                "rows_invalid": len(loaded.bad_rows),
-                "rows_valid": len(loaded.examples),
-                "removed": quality.removed[name],
-                "pii_redacted": quality.redacted[name],
-                "rows_kept": len(rows),
-                "eval_rows": 0,
-                "rows": len(chosen),
-                **approx_token_counts(chosen),
-                "length": length_summary(chosen),
-            }
-        },
+    source = {
+        **filtered_source_report(loaded, quality_result, examined[name]),
+        "kind": "file",
+        "eval_rows": 0,
+        "rows": len(chosen),
+        **approx_token_counts(chosen),
         "length": length_summary(chosen),
-        "quality": {"filters": list(config.quality.filters), "eval_prompts": quality.eval_prompts},
-        "diversity": diversity_report({name: rows}, {name: pick}, config.diversity, cache_dir),
     }
-    if not select_rows:
+    report = {
+        "sources": {name: source},
+        "length": length_summary(chosen),
+        "quality": quality_result.summary(),
+        "diversity": diversity_report({name: rows}, {name: pick}, diversity, cache_dir),
+    }
+    if budget is None:
         report["diversity"]["level"] = "(whole file)"
     return PreparedData(
         train=chosen,
         eval=[],
         pool={},
-        dropped=loaded.bad_rows + quality.dropped,
+        dropped=loaded.bad_rows + quality_result.dropped,
         report=report,
         train_pools={name: rows},
         picks={name: pick},
