@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestPower
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from sft_ablate.paths import PROJECT_ROOT
 from sft_ablate.report.power import ALPHA, POWER, paired_power, seeds_needed
@@ -47,14 +49,17 @@ def test_degenerate_inputs():
 
 
 @pytest.mark.parametrize(("effect", "pairs"), [(6.67, 3), (10.0, 3), (100.0, 2), (0.3, 90)])
-def test_seeds_needed_at_large_effects(effect, pairs, recwarn):
+def test_seeds_needed_at_large_effects(effect, pairs):
     """A clear defect has a large standardized effect: statsmodels' solver gave up there (10 seeds for what 3 resolve,
     with a ConvergenceWarning in the report's console) and the noncentral t gives nan."""
-    assert seeds_needed(effect) == pairs
+    # Only what this guards against: a warning another test left behind (order-dependent) is not ours to judge.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        assert seeds_needed(effect) == pairs
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert our_power(effect, pairs) >= POWER > our_power(effect, pairs - 1)
     if math.isfinite(paired_t_power(effect, pairs)):  # where scipy's noncentral t has a number, the same number
         assert our_power(effect, pairs) == pytest.approx(paired_t_power(effect, pairs), abs=1e-6)
-    assert not recwarn.list
 
 
 def test_report_prints_mde_and_seeds_needed_for_a_3_seed_study(tmp_path):
