@@ -34,6 +34,42 @@ def config_hash(run_config: dict[str, Any]) -> str:
     return content_key(run_identity(run_config))
 
 
+def flat_settings(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A config (or its identity) as dotted paths to its leaves: {"train": {"epochs": 2}} -> {"train.epochs": 2}.
+    A list is one leaf (eval.benchmarks), and so is an empty dict."""
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flat_settings(value, f"{path}."))
+        else:
+            out[path] = value
+    return out
+
+
+def setting_default(path: str) -> Any:
+    """The schema's default at a dotted path (`train.epochs`, `data.sources.<name>.kind`): what a run whose
+    identity lacks the key ran with. NO_DEFAULT where the schema gives none (a required field, a dict entry)."""
+    schema: Any = Config
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        if not dataclasses.is_dataclass(schema):
+            return NO_DEFAULT
+        spec = {f.name: f for f in dataclasses.fields(schema)}.get(parts[i])
+        if spec is None:
+            return NO_DEFAULT
+        kind = typing.get_type_hints(schema).get(parts[i])
+        if (schema.__name__, parts[i]) in _DICT_OF:  # data.sources.<name>.<field>: the name is a key, not a field
+            schema, i = _DICT_OF[(schema.__name__, parts[i])], i + 2
+            continue
+        if i == len(parts) - 1:
+            value = _default(spec)
+            return NO_DEFAULT if value is dataclasses.MISSING or value == "???" else value  # ???: OmegaConf's MISSING
+        schema, i = next((t for t in typing.get_args(kind) if dataclasses.is_dataclass(t)), kind), i + 1  # X | None
+    return NO_DEFAULT
+
+
 def completed_results(run_dir: Path, run_config: dict[str, Any]) -> dict[str, Any] | None:
     """The recorded results if run_dir already holds this run, complete; None if it must be (re)done.
 
@@ -120,6 +156,7 @@ class _AtDefault:
 
 
 _AT_DEFAULT = _AtDefault()
+NO_DEFAULT = _AtDefault()  # setting_default's answer where the schema has no default
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:

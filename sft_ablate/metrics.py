@@ -10,6 +10,9 @@ A metric may also bring its own ``compute``: a function of the run's held-out an
 after evaluation. That is the one-file way to add a metric:
 
     register_metric(MetricSpec("answers.mean_words", "mean answer words", higher_is_better=False), compute=fn)
+
+A spec's ``items`` (``ItemScores``) says where the metric's per-item scores are in the run's item_scores.jsonl
+(sft_ablate/record/items.py: ``metric_items`` gives one metric's items, and they add up to the recorded value).
 """
 
 from __future__ import annotations
@@ -28,6 +31,35 @@ Parts = tuple[str, ...]  # a metric's keys under `metrics`, one per level: ("hel
 
 
 @dataclass(frozen=True)
+class ItemScores:
+    """Where a metric's per-item scores are in a run's item_scores.jsonl (sft_ablate/record/items.py), so that
+    runs pair on the same items. ``group`` and ``value`` may name the keys the path's stars matched: "{0}", "{1}".
+
+    The metric is fsum(value) / fsum(weight) over the chosen rows (weight 1 each without a weight key): a loss is
+    sum(nll) / sum(tokens), an accuracy the mean of the items'. With ``per_unit``, the value key holds the item's
+    mean over its weight's units (a prompt's win rate over its battles), so an item adds value * weight."""
+
+    set: str  # the rows' "set": "eval", "heldout", "bench", "arena"
+    value: str  # the key of each row's score: "nll", "{1}" (a benchmark's metric name), "win"
+    group: str | None = "{0}"  # the rows' "group" (a source, a set, a task, "base"); None: every group, pooled
+    weight: str | None = None  # the key of each row's weight: "tokens", "battles"
+    per_unit: bool = False
+
+    def check(self, stars: int) -> str | None:
+        """What is wrong with it for a path of ``stars`` keys, or None."""
+        try:
+            for text in (self.group or "", self.value):
+                text.format(*["key"] * stars)
+        except (IndexError, KeyError, ValueError) as err:
+            return f"its items' group {self.group!r} or value {self.value!r} names a key the path lacks ({err})"
+        return None
+
+    def resolved(self, keys: tuple[str, ...]) -> tuple[str | None, str]:
+        """The group (None: all) and the value key for one metric of the spec, its stars' keys given."""
+        return (None if self.group is None else self.group.format(*keys)), self.value.format(*keys)
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     path: str  # dotted, under `metrics`: "eval_loss", "eval_loss_by_source.*", "benchmarks.*.*"
     label: str  # the report's name; {0}, {1} are the keys that the path's stars matched
@@ -39,12 +71,16 @@ class MetricSpec:
     by_name: bool = False  # its direction is the metric's own (recorded), else the default for its name (by_name_default)
     over: tuple[str, ...] = ()  # per '*': the config entry whose keys it takes ("data.sources"); "<name>": any key
     when: str = ""  # the config flag without which no run records it ("arena.enabled")
+    items: ItemScores | None = None  # where its per-item scores are (None: it has none, e.g. a perplexity, an Elo)
 
     def __post_init__(self) -> None:
         if self.compare and self.higher_is_better is None and not self.by_name:
             raise ConfigError(f"metric {self.path!r}: a metric the report compares needs higher_is_better")
         if self.column and self.column.count("*") != sum("*" in part for part in self.path.split(".")):
             raise ConfigError(f"metric {self.path!r}: its column {self.column!r} needs a '*' per starred key")
+        problem = self.items.check(sum("*" in part for part in self.path.split("."))) if self.items else None
+        if problem:
+            raise ConfigError(f"metric {self.path!r}: {problem}")
 
     def column_for(self, keys: tuple[str, ...]) -> str:
         pieces = self._column().split("*")

@@ -32,6 +32,7 @@ from sft_ablate.evaluation.tasks import BenchmarkTask, resolve_benchmarks
 from sft_ablate.identity import config_hash
 from sft_ablate.io import write_jsonl_atomic
 from sft_ablate.metrics import compute_metrics
+from sft_ablate.record.items import SET_EVAL, SET_HELDOUT, ItemScoresFile, loss_rows
 from sft_ablate.record.results import RunRecord, environment
 from sft_ablate.record.tracking import Tracker, TrackerCallback, start_tracking
 from sft_ablate.training.models import LoadedModel, base_model, base_model_dir, check_environment, load_model
@@ -53,6 +54,7 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
         run_dir, config_hash=config_hash(run_config), factors=run_factors, config=run_config, environment=environment()
     )
     tracker = start_tracking(config.tracking, config.study, run_dir, run_config, run_factors)
+    items = ItemScoresFile(run_dir)  # item_scores.jsonl: the eval, benchmark and arena stages add their items
     generations: list[dict[str, Any]] = []
     try:
         with record.running():
@@ -64,11 +66,11 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             base = base_eval_stage(config, record, loaded, splits, prompts, data.report["eval_hash"], cache_dir)
             base_scores = base_benchmarks_stage(config, record, loaded, benchmarks, cache_dir)
             train_stage(config, record, loaded, splits, tracker, run_dir)
-            generations = eval_stage(config, record, loaded, splits, prompts, base, run_dir)
+            generations = eval_stage(config, record, loaded, splits, prompts, base, run_dir, items)
             if benchmarks:
-                benchmarks_stage(config, record, loaded, benchmarks, base_scores, tracker, run_dir)
+                benchmarks_stage(config, record, loaded, benchmarks, base_scores, tracker, run_dir, items)
             if config.arena.enabled:
-                arena_stage(config, record, loaded, tracker, run_dir, run_factors, cache_dir)
+                arena_stage(config, record, loaded, tracker, run_dir, run_factors, cache_dir, items)
     finally:
         finish_tracking(tracker, record, generations)
     log.info(
@@ -146,11 +148,12 @@ def train_stage(config: Config, record: RunRecord, loaded: LoadedModel, splits: 
 
 def eval_stage(
     config: Config, record: RunRecord, loaded: LoadedModel, splits: Splits, prompts: list[Example],
-    base: dict[str, Any], run_dir: Path,
+    base: dict[str, Any], run_dir: Path, items: ItemScoresFile,
 ) -> list[dict[str, Any]]:  # fmt: skip
     with record.stage("eval"):
-        metrics, generations = evaluate_trained(config, loaded, splits, prompts, base)
+        metrics, generations, rows = evaluate_trained(config, loaded, splits, prompts, base)
         write_jsonl_atomic(run_dir / "generations.jsonl", generations)
+        items.add(rows)
         compute_metrics(answers(generations), into=metrics)  # the registered metrics of the answers
         record.update("metrics", metrics)
     return generations
@@ -158,7 +161,7 @@ def eval_stage(
 
 def benchmarks_stage(
     config: Config, record: RunRecord, loaded: LoadedModel, benchmarks: list[BenchmarkTask],
-    base_scores: dict[str, dict[str, Any]] | None, tracker: Tracker, run_dir: Path,
+    base_scores: dict[str, dict[str, Any]] | None, tracker: Tracker, run_dir: Path, items: ItemScoresFile,
 ) -> None:  # fmt: skip
     with record.stage("benchmarks"):  # the trained model as it is in memory, adapter applied
         scores = score_benchmarks(loaded.model, loaded.tokenizer, benchmarks, config.eval, loaded.device)
@@ -166,16 +169,18 @@ def benchmarks_stage(
         record.update("metrics", found.metrics)
         record.update("benchmarks", found.summary)
         write_jsonl_atomic(run_dir / DETAILS_FILE, found.details)
+        items.add(found.items)
         tracker.log(found.flat())
         tracker.table("benchmarks", TABLE_COLUMNS, found.table)
 
 
 def arena_stage(
     config: Config, record: RunRecord, loaded: LoadedModel, tracker: Tracker, run_dir: Path,
-    run_factors: dict[str, Any], cache_dir: Path,
+    run_factors: dict[str, Any], cache_dir: Path, items: ItemScoresFile,
 ) -> None:  # fmt: skip
     with record.stage("arena"):  # after eval: the trained model answers, then battles the pool
         arena = run_arena(config.arena, config.judge, loaded, config.lora.enabled, run_dir, run_factors, cache_dir)
+        items.add(arena.items)
         if arena.elo is not None:
             record.update("metrics", {"elo": arena.elo})
         record.update("arena", arena.summary)
@@ -184,7 +189,9 @@ def arena_stage(
 
 
 def factors(config: Config) -> dict[str, Any]:
-    """The ablation factors of a run: what W&B groups and tags by, and what the report varies."""
+    """The known factors of a run, recorded in results.json and tagged in W&B (with the keys the run's command line
+    set: tracking.py). Not what a study varies: the report finds that among its runs' identities, where any
+    setting that differs is a factor (report/runs.py: study_factors); these are read only for runs without a config."""
     return {
         "mix": config.mix.name,
         "synthetic_fraction": synthetic_fraction(config.mix, config.data.sources),
@@ -226,22 +233,30 @@ BASE_METRICS = ("eval_loss", "eval_perplexity", "eval_loss_by_source", "eval_per
 
 @dataclass
 class Splits:
-    """The run's token datasets: training rows, held-out rows (with each row's source), external held-out sets."""
+    """The run's token datasets: training rows, held-out rows (with each row's source), external held-out sets;
+    and each held-out row's origin ("path:line"): its item in item_scores.jsonl."""
 
     train: TokenizedSplit
     eval: TokenizedSplit
     heldout: dict[str, TokenizedSplit]
+    eval_origins: list[str]
+    heldout_origins: dict[str, list[str]]
 
 
 def tokenize_splits(config: Config, data: PreparedData, tokenizer: PreTrainedTokenizerBase, cache_dir: Path) -> Splits:
     max_length = config.train.max_length
+    train = tokenize_examples(data.train, tokenizer, max_length, cache_dir, "train", data.report["train_hash"])
+    eval_split = tokenize_examples(data.eval, tokenizer, max_length, cache_dir, "eval", data.report["eval_hash"])
+    heldout = {
+        name: tokenize_examples(rows, tokenizer, max_length, cache_dir, f"heldout set {name}", examples_hash(rows))
+        for name, rows in data.heldout.items()
+    }
     return Splits(
-        train=tokenize_examples(data.train, tokenizer, max_length, cache_dir, "train", data.report["train_hash"]),
-        eval=tokenize_examples(data.eval, tokenizer, max_length, cache_dir, "eval", data.report["eval_hash"]),
-        heldout={
-            name: tokenize_examples(rows, tokenizer, max_length, cache_dir, f"heldout set {name}", examples_hash(rows))
-            for name, rows in data.heldout.items()
-        },
+        train=train,
+        eval=eval_split,
+        heldout=heldout,
+        eval_origins=[data.eval[i].origin for i in eval_split.row_index],
+        heldout_origins={name: [data.heldout[name][i].origin for i in s.row_index] for name, s in heldout.items()},
     )
 
 
@@ -269,23 +284,39 @@ def train_model(config: Config, loaded: LoadedModel, splits: Splits, tracker: Tr
 
 def evaluate_trained(
     config: Config, loaded: LoadedModel, splits: Splits, prompts: list[Example], base: dict[str, Any]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The trained model's held-out losses (pooled, per source, per external set) and its answers beside the base's."""
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The trained model's held-out losses (pooled, per source, per external set), its answers beside the base's,
+    and item_scores.jsonl's rows of the held-out rows."""
     batch_size = config.eval.batch_size
-    figures, external = held_out_losses(loaded.model, loaded.tokenizer.pad_token_id, splits, batch_size)
+    figures, pooled, external = held_out_losses(loaded.model, loaded.tokenizer.pad_token_id, splits, batch_size)
     outputs = sample_generations(loaded.model, loaded.tokenizer, prompts, config.eval.max_new_tokens, batch_size)
     generations = [
         {"source": e.source, "origin": e.origin, "prompt": e.messages[:-1], "reference": e.messages[-1]["content"],
          "base_output": b, "output": o}
         for e, b, o in zip(prompts, base["outputs"], outputs)
     ]  # fmt: skip
-    return {**figures, "heldout": heldout_metrics(external, base["heldout"])}, generations
+    rows = heldout_items(splits, pooled, external, base.get("row_nll") or {})
+    return {**figures, "heldout": heldout_metrics(external, base["heldout"])}, generations, rows
+
+
+def heldout_items(
+    splits: Splits, pooled: HeldOutLoss, external: dict[str, HeldOutLoss], base_nll: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """item_scores.jsonl's rows of the eval rows (by source) and of each external set: NLL and tokens per row, and
+    the base model's NLL where the run scored it (``base_nll``: evaluate_base's row_nll)."""
+    rows = loss_rows(SET_EVAL, splits.eval.row_sources, splits.eval_origins, pooled.row_nll, pooled.row_tokens,
+                     base_nll.get("eval"))  # fmt: skip
+    for name, loss in external.items():
+        rows += loss_rows(SET_HELDOUT, [name] * len(loss.row_nll), splits.heldout_origins[name], loss.row_nll,
+                          loss.row_tokens, (base_nll.get("heldout") or {}).get(name))  # fmt: skip
+    return rows
 
 
 def held_out_losses(
     model: PreTrainedModel, pad_token_id: int, splits: Splits, batch_size: int
-) -> tuple[dict[str, Any], dict[str, HeldOutLoss]]:
-    """The loss on the held-out rows (pooled and per source), and the loss on each external held-out set."""
+) -> tuple[dict[str, Any], HeldOutLoss, dict[str, HeldOutLoss]]:
+    """The loss on the held-out rows (the figures, pooled and per source; and the pooled result, with its rows'),
+    and the loss on each external held-out set."""
     pooled = heldout_loss(model, splits.eval.dataset, batch_size, pad_token_id, splits.eval.row_sources)
     external = {name: heldout_loss(model, s.dataset, batch_size, pad_token_id) for name, s in splits.heldout.items()}
     figures = {
@@ -296,7 +327,7 @@ def held_out_losses(
         "eval_loss_by_source": {s: g.loss for s, g in pooled.by_group.items()},
         "eval_perplexity_by_source": {s: g.perplexity for s, g in pooled.by_group.items()},
     }
-    return figures, external
+    return figures, pooled, external
 
 
 def finish_tracking(tracker: Tracker, record: RunRecord, generations: list[dict[str, Any]]) -> None:
@@ -316,7 +347,7 @@ def evaluate_base(
     """Base-model loss (pooled, per source, per external set) and answers on the held-out rows, computed once per
     (base model, eval sets) and cached."""
     key = content_key(
-        "base-eval-v3",
+        "base-eval-v4",  # v4: each row's NLL (row_nll), for item_scores.jsonl
         loaded.base_dir,
         config.model.dtype,
         config.model.chat_template,
@@ -331,10 +362,11 @@ def evaluate_base(
     def evaluate() -> dict[str, Any]:
         batch_size = config.eval.batch_size
         with base_model(loaded, config.lora.enabled, trained=False) as (model, tokenizer):
-            figures, external = held_out_losses(model, tokenizer.pad_token_id, splits, batch_size)
+            figures, pooled, external = held_out_losses(model, tokenizer.pad_token_id, splits, batch_size)
             outputs = sample_generations(model, tokenizer, prompts, config.eval.max_new_tokens, batch_size)
         heldout = {name: {"loss": x.loss, "perplexity": x.perplexity} for name, x in external.items()}
-        return {**figures, "heldout": heldout, "outputs": outputs}
+        row_nll = {"eval": pooled.row_nll, "heldout": {name: x.row_nll for name, x in external.items()}}
+        return {**figures, "heldout": heldout, "outputs": outputs, "row_nll": row_nll}
 
     return cached_json(cache_dir / "base_eval" / f"{key}.json", evaluate)
 

@@ -1,13 +1,14 @@
 """Run directories with known numbers, for testing the report's arithmetic without training anything.
 
-They follow the results.json contract (record.py, run.py): status, factors, config.study, metrics,
-data, and a generations.jsonl.
+They follow the results.json contract (record.py, run.py): status, factors, config (the run's settings, the
+report's source for what a study varies), metrics, data, and a generations.jsonl.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 MIX_FRACTION = {"30_70": 0.3, "50_50": 0.5, "70_30": 0.7}
 
@@ -26,7 +27,11 @@ def write_run(
     elo: dict | None = None,
     diversity: dict | None = None,
     output: str = "an answer",
+    settings: dict[str, Any] | None = None,
+    recorded_config: bool = True,
 ) -> Path:
+    """settings: dotted config paths to set (train.epochs=2, data.sources.human.path=...); recorded_config=False
+    writes a run as older releases did, with only `study` under `config` (its `factors` are all there is)."""
     run_dir = root / name
     run_dir.mkdir(parents=True)
     metrics = {
@@ -50,7 +55,7 @@ def write_run(
     results = {
         "status": status,
         "config_hash": f"h-{name}",
-        "config": {"study": study},
+        "config": run_config(study, mix, seed, model, settings) if recorded_config else {"study": study},
         "factors": {
             "mix": mix,
             "synthetic_fraction": MIX_FRACTION[mix],
@@ -75,6 +80,36 @@ def write_run(
     }
     (run_dir / "generations.jsonl").write_text(json.dumps(generation) + "\n")
     return run_dir
+
+
+def run_config(study: str, mix: str, seed: int, model: str, settings: dict[str, Any] | None) -> dict[str, Any]:
+    """A run's recorded config, as the CLI writes it (its defaults spelled out), trimmed to what the report reads."""
+    fraction = MIX_FRACTION[mix]
+    config: dict[str, Any] = {
+        "study": study,
+        "seed": seed,
+        "data": {
+            "sources": {
+                "synthetic": {"path": "data/synthetic.jsonl", "kind": "synthetic"},
+                "human": {"path": "data/human.jsonl", "kind": "human"},
+            },
+            "budget": 64,
+        },
+        "mix": {"name": mix, "weights": {"synthetic": fraction, "human": round(1 - fraction, 6)}},
+        "model": {"name": model, "kind": "tiny"},
+        "lora": {"name": "none", "enabled": False, "r": 8, "alpha": 16},
+        "train": {"epochs": 1.0, "learning_rate": 0.003, "max_length": 384},
+        "diversity": {"name": "all", "method": "random"},
+        "tracking": {"project": "sft-ablate", "tags": []},  # incidental: never a factor
+        "paths": {"cache_dir": f"/tmp/cache-{seed}"},
+    }
+    for path, value in (settings or {}).items():
+        *parents, leaf = path.split(".")
+        node = config
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return config
 
 
 def mix_ratio_runs(root: Path, **extra) -> dict[str, list[float]]:

@@ -69,6 +69,7 @@ def test_a_benchmark_metric_takes_its_recorded_direction_else_the_default_for_it
 
 
 def test_a_metric_registered_twice_differently_is_an_error():
-    register_metric(MetricSpec("eval_loss", "eval loss", higher_is_better=False, order=1))  # the same again: fine
+    same = MetricSpec("eval_loss", "eval loss", higher_is_better=False, order=1, items=spec_for("eval_loss")[0].items)
+    register_metric(same)  # the same again: fine
     with pytest.raises(ConfigError, match="registered twice"):
         register_metric(MetricSpec("eval_loss", "eval loss", higher_is_better=True, order=1))

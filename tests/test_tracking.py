@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from sft_ablate.data.profile import diversity_rows, source_rows
-from sft_ablate.record.tracking import Tracker, start_tracking
+from sft_ablate.record.schema import TrackingConfig
+from sft_ablate.record.tracking import Tracker, _tags, job_overrides, override_tag, start_tracking
 from sft_ablate.run import log_data_profile
 from tests.conftest import compose_config
 
-pytestmark = pytest.mark.slow  # starts a W&B (offline) service
+slow = pytest.mark.slow  # starts a W&B (offline) service
 
 
 def measures(rows: int, tasks: int | None) -> dict:
@@ -49,11 +50,12 @@ def data_report() -> dict:
 
 def offline_tracker(tmp_path: Path) -> Tracker:
     config = compose_config(["model=tiny", "tracking=wandb_offline"])
-    tracker = start_tracking(config.tracking, config.study, tmp_path, {}, {"mix": "50_50"})
+    tracker = start_tracking(config.tracking, config.study, tmp_path, {}, {"mix": "50_50"}, ["train.epochs=2"])
     assert tracker.active and tracker.state() == {"status": "ok", "error": None}
     return tracker
 
 
+@slow
 def test_a_source_without_task_keeps_tracking_on(tmp_path, caplog):
     import wandb
 
@@ -72,6 +74,7 @@ def test_a_source_without_task_keeps_tracking_on(tmp_path, caplog):
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "W&B" in r.getMessage()]
 
 
+@slow
 def test_a_wandb_failure_is_recorded_and_later_calls_are_skipped(tmp_path):
     tracker = offline_tracker(tmp_path)
     tracker.table("mixed", ["value"], [["text"], [1.0]])  # a column W&B cannot type: the table fails
@@ -81,3 +84,20 @@ def test_a_wandb_failure_is_recorded_and_later_calls_are_skipped(tmp_path):
     tracker.log({"x": 1})  # skipped, not raised
     tracker.finish()
     assert tracker.state() == state  # the first failure is the one recorded
+
+
+def test_a_run_is_tagged_with_its_known_factors_and_every_key_its_command_line_set():
+    factors = {"mix": "30_70", "synthetic_fraction": 0.3, "model": "tiny", "lora": "none", "seed": 1, "diversity": "all"}
+    overrides = [
+        "model=tiny", "mix='30_70'", "train.epochs=2", "seed=1", "+sweep=mix_ratio", "tracking=wandb_offline",
+        "tracking.project=mine", "paths.cache_dir=/tmp/c", "study=epochs", "~eval.heldout_sets",
+        "data.sources.human.path=/data/projects/sft/very/long/directory/names/human_rows_v2.jsonl",
+    ]  # fmt: skip
+    tags = _tags(TrackingConfig(tags=["mine"]), factors, overrides)
+    assert tags[:5] == ["mix=30_70", "model=tiny", "lora=none", "seed=1", "diversity=all"]  # the known factors, once each
+    assert tags[5:7] == ["train.epochs=2", "sweep=mix_ratio"]  # quotes gone, incidental keys and deletions left out
+    path = tags[7]  # a path is cut from the left, where paths agree: its end tells two sources apart
+    assert path.startswith("data.sources.human.path=…") and path.endswith("/names/human_rows_v2.jsonl") and len(path) == 64
+    assert tags[8:] == ["mine"] and all(len(tag) <= 64 for tag in tags)  # W&B refuses a longer tag, and the run with it
+    assert override_tag("~lora") is None and override_tag("hydra.sweep.dir=x") is None
+    assert job_overrides() == []  # outside a Hydra app: nothing set

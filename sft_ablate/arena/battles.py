@@ -119,3 +119,15 @@ def outcomes(stored: list[StoredBattle], model: str | None = None) -> Outcomes:
         # The prompt is the bootstrap's unit: a prompt's battles (all seeds, all pairs) are drawn together.
         result.battles.append(Battle(b.model_a, b.model_b, first if agree else 0.5, b.prompt_key))
     return result
+
+
+def scores_by_prompt(battles: list[Battle], model: str, other: str) -> dict[str, list[float]]:
+    """``model``'s score in each decided battle against ``other``, by prompt key: what its win rate against
+    ``other`` averages (ratings._win_rates_vs), prompt by prompt."""
+    out: dict[str, list[float]] = {}
+    for b in battles:
+        if (b.model_a, b.model_b) == (model, other):
+            out.setdefault(b.prompt, []).append(b.score)
+        elif (b.model_a, b.model_b) == (other, model):
+            out.setdefault(b.prompt, []).append(1.0 - b.score)
+    return out

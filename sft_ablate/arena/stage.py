@@ -5,7 +5,8 @@ All runs under an outputs root share one pool, the SQLite store of ``store.py``.
 (``answers.py``), then battles the base model and ``arena.opponents`` earlier runs (``battles.py``: a seeded
 sample, so the cost of a run stays the same however many runs the pool holds). Judgments are cached in the
 store by (judge config, prompt, answer shown first, answer shown second): no battle is ever judged twice. The
-pool is then rated (``leaderboard.py``); run.py records the result.
+pool is then rated (``leaderboard.py``); run.py records the result, and each prompt's outcome against the base
+model in item_scores.jsonl (``prompt_items``).
 
 ``python -m sft_ablate.arena OUTPUTS_ROOT`` (arena/__main__.py) recomputes the leaderboard from the store.
 """
@@ -13,18 +14,20 @@ pool is then rated (``leaderboard.py``); run.py records the result.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sft_ablate.arena.answers import add_missing_answers, base_answers, trained_answers
-from sft_ablate.arena.battles import Outcomes, outcomes, pick_opponents, play
+from sft_ablate.arena.battles import Outcomes, outcomes, pick_opponents, play, scores_by_prompt
 from sft_ablate.arena.judges import JudgeConfig, judge_hash
 from sft_ablate.arena.leaderboard import Leaderboard, elo_metrics, leaderboard, rounded
 from sft_ablate.arena.prompts import load_prompts
 from sft_ablate.arena.schema import ArenaConfig
 from sft_ablate.arena.store import STORE_FILE, ArenaStore
 from sft_ablate.cache import content_key
+from sft_ablate.record.items import ARENA_GROUP, SET_ARENA
 
 if TYPE_CHECKING:  # torch and transformers: imported where a model is loaded
     from sft_ablate.training.models import LoadedModel
@@ -38,6 +41,7 @@ class ArenaResult:
 
     elo: dict[str, float | None] | None  # None: the run has no decided battle
     summary: dict[str, Any]
+    items: list[dict[str, Any]] = field(default_factory=list)  # item_scores.jsonl's rows: per prompt, vs the base
 
     @property
     def leaderboard(self) -> list[dict[str, Any]]:
@@ -113,6 +117,7 @@ def run_arena(
         calls = play(store, judge, cache_dir, fixtures)
         board = leaderboard(store, jhash, base, arena.bootstrap_rounds, arena.seed)
         pool_models = len(store.models())
+        items = prompt_items(scores_by_prompt(board.outcomes.battles, me, base), store.prompts())
 
     setup = {
         "store": str(path),
@@ -127,7 +132,20 @@ def run_arena(
         "turns": arena.turns,
     }
     summary = arena_summary(board, outcomes(board.stored, me), setup, calls, pool_models)
-    return ArenaResult(elo_metrics(board, me), summary)
+    return ArenaResult(elo_metrics(board, me), summary, items)
+
+
+def prompt_items(scores: dict[str, list[float]], prompts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """item_scores.jsonl's arena rows: per prompt, the run's mean score against the base model over its decided
+    battles (its seeds; a battle is judged in both orders, a win only when they agree) and their count. The item
+    is the prompt's id; one that two stored prompts share (other settings) gets its store key's start after it."""
+    ids = {key: str(prompts.get(key, {}).get("id", key)) for key in scores}
+    shared = {i for i, n in Counter(ids.values()).items() if n > 1}
+    return [
+        {"set": SET_ARENA, "group": ARENA_GROUP, "item": ids[key] if ids[key] not in shared else f"{ids[key]}@{key[:8]}",
+         "win": sum(got) / len(got), "battles": len(got)}
+        for key, got in sorted(scores.items(), key=lambda kv: ids[kv[0]])
+    ]  # fmt: skip
 
 
 def arena_summary(

@@ -36,6 +36,7 @@ class TokenizedSplit:
     dropped_rows: int  # rows whose assistant tokens were all cut away by truncation
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)
     row_sources: list[str] = field(default_factory=list)  # the source of each row of `dataset`, in order
+    row_index: list[int] = field(default_factory=list)  # each row of `dataset`: its index in the examples tokenized
 
     def summary(self) -> dict[str, int]:
         return {
@@ -136,4 +137,5 @@ def _summarize(tokenized: datasets.Dataset, split: str) -> TokenizedSplit:
         dropped_rows=len(empty),
         per_source=per_source,
         row_sources=list(keep["source"]),
+        row_index=[i for i, n in enumerate(trainable) if n > 0],
     )

@@ -24,6 +24,10 @@ class HeldOutLoss:
     perplexity: float
     tokens: int  # assistant tokens scored
     by_group: dict[str, HeldOutLoss] = field(default_factory=dict)  # the same, per group (e.g. per source)
+    # Each row's summed NLL and assistant tokens, in the dataset's order (the whole set's result only): the loss
+    # is fsum(row_nll) / sum(row_tokens), what item_scores.jsonl records per row (sft_ablate/record/items.py).
+    row_nll: list[float] = field(default_factory=list, repr=False)
+    row_tokens: list[int] = field(default_factory=list, repr=False)
 
     @classmethod
     def of(cls, nll: float, tokens: int) -> HeldOutLoss:
@@ -56,6 +60,7 @@ def heldout_loss(
             nll_by_row[row], tokens_by_row[row] = row_nll, int(row_tokens)
     model.train(was_training)
     result = HeldOutLoss.of(math.fsum(nll_by_row), sum(tokens_by_row))
+    result.row_nll, result.row_tokens = nll_by_row, tokens_by_row
     for group in dict.fromkeys(groups or []):
         members = [i for i, g in enumerate(groups) if g == group]
         result.by_group[group] = HeldOutLoss.of(math.fsum(nll_by_row[i] for i in members), sum(tokens_by_row[i] for i in members))

@@ -10,7 +10,8 @@ string of eval.benchmarks:
   metrics.base_benchmarks.<task>.<metric>    (with eval.base_model)
   metrics.benchmarks_delta.<task>.<metric>   trained minus base
   benchmarks.tasks.<task>.higher_is_better   lighteval's direction of each metric, which the report reads
-and benchmark_details.jsonl holds every scored item, base and trained side by side.
+and benchmark_details.jsonl holds every scored item, base and trained side by side; item_scores.jsonl gets each
+item's scores from those rows, compact (benchmark_items).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import math
 import tempfile
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from sft_ablate.evaluation.lighteval_compat import keep_grad_mode, quiet_lightev
 from sft_ablate.evaluation.schema import EvalConfig
 from sft_ablate.evaluation.tasks import BenchmarkTask, extract_number
 from sft_ablate.io import read_json, write_json_atomic
+from sft_ablate.record.items import SET_BENCH
 from sft_ablate.training.models import base_model
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,7 @@ def score_benchmarks(
         # writes 0 into a task for every metric that only the others have.
         own = {t.request: set(pipeline.tasks_dict[t.lighteval_string].aggregation()) for t in tasks}
         directions = {t.request: _directions(pipeline.tasks_dict[t.lighteval_string]) for t in tasks}
+        by_items = {t.request: _means_of_items(pipeline.tasks_dict[t.lighteval_string]) for t in tasks}
     model.train(was_training)
     return {
         t.request: {
@@ -91,6 +95,7 @@ def score_benchmarks(
                 if k.removesuffix("_stderr") in own[t.request]
             },  # fmt: skip
             "higher_is_better": {k: v for k, v in directions[t.request].items() if k in own[t.request]},
+            "item_metrics": sorted(by_items[t.request] & own[t.request]),  # the means of the items' scores
             "details": sorted((_detail(d) for d in details[t.lighteval_string]), key=lambda row: int(row["id"])),
         }
         for t in tasks
@@ -106,6 +111,11 @@ def _directions(task) -> dict[str, bool]:
         out |= {name: bool(higher[name] if isinstance(higher, dict) else higher) for name in names
                 if not isinstance(higher, dict) or name in higher}  # fmt: skip
     return out
+
+
+def _means_of_items(task) -> set[str]:
+    """The task's metrics whose corpus score is the mean of the items' (accuracy, exact match; not a corpus F1)."""
+    return {name for name, fn in task.aggregation().items() if getattr(fn, "__name__", "") == "mean"}
 
 
 def local_task_module(tasks: list[BenchmarkTask]) -> types.ModuleType:
@@ -251,6 +261,7 @@ class BenchmarkResults:
     summary: dict[str, Any]  # results.json benchmarks: each task described, whether base scores came from the cache
     details: list[dict[str, Any]]  # DETAILS_FILE's rows: every scored item, base and trained side by side
     table: list[list[Any]]  # W&B's table (TABLE_COLUMNS): one row per task and metric, standard errors left out
+    items: list[dict[str, Any]] = field(default_factory=list)  # item_scores.jsonl's rows (benchmark_items)
 
     def flat(self) -> dict[str, float]:
         """The metrics as W&B logs them: <section>/<task>/<metric>."""
@@ -277,7 +288,9 @@ def benchmark_results(tasks: list[BenchmarkTask], trained: dict[str, dict], base
         log.info("benchmark %s: %s", t.request, ", ".join(
             f"{k} {v:.4f}" + (f" (base {base[t.request]['metrics'][k]:.4f})" if base else "")
             for k, v in trained[t.request]["metrics"].items() if not k.endswith("_stderr")))  # fmt: skip
-    return BenchmarkResults(metrics, summary, details_rows(tasks, trained, base), rows)
+    details = details_rows(tasks, trained, base)
+    item_metrics = {t.request: trained[t.request].get("item_metrics") for t in tasks}
+    return BenchmarkResults(metrics, summary, details, rows, benchmark_items(details, item_metrics))
 
 
 def delta(trained: dict[str, float], base: dict[str, float]) -> dict[str, float]:
@@ -308,3 +321,32 @@ def details_rows(tasks: list[BenchmarkTask], trained: dict[str, dict], base: dic
                          "gold": item["gold"], "trained": answer,
                          "base": {k: before[k] for k in ("output", "logprobs", "scores") if k in before} or None})  # fmt: skip
     return rows
+
+
+def benchmark_items(details: list[dict], item_metrics: dict[str, list[str] | None]) -> list[dict[str, Any]]:
+    """item_scores.jsonl's rows of the benchmarks, from the details rows: per item, its score on each metric whose
+    corpus score is the items' mean (``item_metrics``, per task; None: every numeric score), the choice of highest
+    log-likelihood and the gold choice's log-likelihood (multiple choice), and the base model's scores."""
+    rows = []
+    for detail in details:
+        names = item_metrics.get(detail["task"])
+        row: dict[str, Any] = {"set": SET_BENCH, "group": detail["task"], "item": str(detail["id"])}
+        row |= _item_scores(detail["trained"].get("scores"), names)
+        logprobs = detail["trained"].get("logprobs")
+        if logprobs:
+            row["pick"] = max(range(len(logprobs)), key=logprobs.__getitem__)
+            gold = detail["gold"][0] if isinstance(detail["gold"], list) and len(detail["gold"]) == 1 else detail["gold"]
+            if isinstance(gold, int) and 0 <= gold < len(logprobs):
+                row["gold_lp"] = logprobs[gold]
+        row |= {f"base_{k}": v for k, v in _item_scores((detail["base"] or {}).get("scores"), names).items()}
+        rows.append(row)
+    return rows
+
+
+def _item_scores(scores: dict[str, Any] | None, names: list[str] | None) -> dict[str, float]:
+    out = {}
+    for name, value in (scores or {}).items():
+        value = value.item() if hasattr(value, "item") else value  # numpy scalars
+        if (names is None or name in names) and isinstance(value, (int, float)) and math.isfinite(value):
+            out[name] = float(value)
+    return out

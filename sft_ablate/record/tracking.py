@@ -88,10 +88,20 @@ def _first_line(err: BaseException) -> str:
 
 
 def start_tracking(
-    tracking: TrackingConfig, study: str, run_dir: Path, run_config: dict[str, Any], factors: dict[str, Any]
+    tracking: TrackingConfig,
+    study: str,
+    run_dir: Path,
+    run_config: dict[str, Any],
+    factors: dict[str, Any],
+    overrides: list[str] | None = None,
 ) -> Tracker:
+    """A W&B run in the study's group, tagged with its known factors and whatever its own command line set
+    (overrides: Hydra's job overrides, read from Hydra when not given). Whether a setting is a factor of the
+    study only shows across runs, so the report decides that (report/runs.py: study_factors); a run's tags say
+    what it was asked to vary."""
     if tracking.backend == "none" or tracking.mode == "disabled":
         return Tracker(None)
+    overrides = job_overrides() if overrides is None else overrides
     # wandb prints its own warnings to the console (e.g. "URL not available in offline run" each time TRL writes a
     # model card); silent mode sends them to the run's debug log instead. WANDB_SILENT=false brings them back.
     os.environ.setdefault("WANDB_SILENT", "true")
@@ -106,9 +116,10 @@ def start_tracking(
             name=run_dir.name,
             dir=str(run_dir),
             mode=tracking.mode,
-            tags=_tags(tracking, factors),
-            # Factors sit at the top level so a dashboard can group by `mix` directly.
-            config={**factors, "config": run_config},
+            tags=_tags(tracking, factors, overrides),
+            # Factors sit at the top level so a dashboard can group by `mix` directly; any other setting is under
+            # config (config.train.epochs), and `overrides` lists what the run's command line set.
+            config={**factors, "overrides": list(overrides), "config": run_config},
             settings=wandb.Settings(init_timeout=tracking.init_timeout, silent=True),
             reinit="finish_previous",  # a multirun starts several runs in one process
         )
@@ -124,9 +135,45 @@ def start_tracking(
     return Tracker(run)
 
 
-def _tags(tracking: TrackingConfig, factors: dict[str, Any]) -> list[str]:
-    keys = ("mix", "model", "lora", "seed", "diversity")
-    return [f"{k}={factors[k]}" for k in keys if k in factors] + list(tracking.tags)
+TAGGED_FACTORS = ("mix", "model", "lora", "seed", "diversity")
+# Overrides that say where a run logs and caches, never what it is (identity.INCIDENTAL), and the study (its group).
+UNTAGGED = ("tracking", "paths", "force", "study", "hydra")
+MAX_TAG = 64  # W&B refuses a longer tag, and with it the whole run
+
+
+def job_overrides() -> list[str]:
+    """What this run's own command line set, a sweep's choices for this job included (`train.epochs=2`), as
+    Hydra recorded it; nothing outside a Hydra app."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return list(HydraConfig.get().overrides.task)
+
+
+def _tags(tracking: TrackingConfig, factors: dict[str, Any], overrides: list[str]) -> list[str]:
+    """The known factors, then each `key=value` the command line set, then the user's own tags; once each."""
+    tags = [f"{k}={factors[k]}" for k in TAGGED_FACTORS if k in factors]
+    tags += [tag for override in overrides if (tag := override_tag(override))]
+    return list(dict.fromkeys([*tags, *tracking.tags]))
+
+
+def override_tag(override: str) -> str | None:
+    """`train.epochs=2` -> `train.epochs=2`; `mix='30_70'` -> `mix=30_70` (the quotes only guard Hydra's parser);
+    `+data.sources.extra.path=/a/long/path` -> `data.sources.extra.path=…/path`, cut to W&B's 64 characters from
+    the left (a path differs at its end). None for a deletion (~key) and for incidental keys (tracking.*, paths.*)."""
+    if override.startswith("~") or "=" not in override:
+        return None
+    key, value = override.lstrip("+").split("=", 1)
+    if key.split(".")[0].split("@")[0] in UNTAGGED:
+        return None
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    tag = f"{key}={value}"
+    if len(tag) <= MAX_TAG:
+        return tag
+    room = MAX_TAG - len(key) - 2  # key, "=", "…"
+    return f"{key}=…{value[-room:]}" if room > 0 else "…" + tag[-(MAX_TAG - 1) :]
 
 
 class TrackerCallback(TrainerCallback):

@@ -15,6 +15,7 @@ from sft_ablate.report.arena import arena_section
 from sft_ablate.report.power import decision_items
 from sft_ablate.report.render import Plot, Section, to_html, to_markdown, write_csvs
 from sft_ablate.report.runs import (
+    READING_ORDER,
     Metric,
     Run,
     factor_names,
@@ -23,7 +24,8 @@ from sft_ablate.report.runs import (
     metric_by_name,
     metrics_in,
     runs_frame,
-    varied_factors,
+    setting_keys,
+    study_factors,
 )
 from sft_ablate.report.study import (
     StudyInfo,
@@ -82,7 +84,8 @@ def build_report(
             frame[column] = ""
         frame[column] = frame[column].fillna("")
     studies = find_studies(root)
-    factors = factor_names(runs)
+    keys = setting_keys(runs)  # what a study may vary: each one that does is a factor (study_factors)
+    factors = factor_names(frame, keys)
     by_name = {run.name: run for run in runs}
 
     n_complete = int((frame["status"] == "complete").sum())
@@ -90,7 +93,7 @@ def build_report(
     sections = [overview(root, frame, n_complete)]
     for (study, model), group in frame.groupby(["study", "model"], sort=False):
         sections += study_sections(
-            str(study), str(model), group, factors, by_name, studies, out_dir, metric, baselines or {}, samples, storage
+            str(study), str(model), group, keys, by_name, studies, out_dir, metric, baselines or {}, samples, storage
         )
 
     title = f"Ablation report: {root.name}"
@@ -127,7 +130,7 @@ def study_sections(
     study: str,
     model: str,
     group: pd.DataFrame,
-    factors: list[str],
+    keys: list[str],
     by_name: dict[str, Run],
     studies: list[StudyInfo],
     out_dir: Path,
@@ -140,7 +143,8 @@ def study_sections(
     stem = _slug(f"{study}_{model}")
     complete = group[group["status"] == "complete"].reset_index(drop=True)
     incomplete = group[group["status"] != "complete"].reset_index(drop=True)
-    varied = varied_factors(complete, factors)
+    found = study_factors(complete, keys)  # over the complete runs: the ones the tables average
+    varied = [factor.name for factor in found]
     metrics = metrics_in(complete)
     seeds = ", ".join(str(s) for s in sorted(complete["seed"].unique())) if "seed" in complete else "?"
     out = [
@@ -148,7 +152,7 @@ def study_sections(
             f"Study {study or '(none)'} on {model or '(unknown model)'}",
             items=[
                 f"{len(complete)} complete runs, {len(incomplete)} not complete. Varied: "
-                f"{', '.join(varied) or 'nothing but the seed'}; seeds: {seeds}."
+                f"{', '.join(f.describe() for f in found) or 'nothing but the seed'}; seeds: {seeds}."
             ],
         )
     ]
@@ -156,7 +160,7 @@ def study_sections(
         info for info in studies if info.name == study and any(by_name[run].dir.is_relative_to(info.dir) for run in group["run"])
     ]
     out.append(factor_tables(complete, varied, metrics, baselines, bool(optuna_studies), stem))
-    figures = plots_section(complete, metrics, f"{study} on {model}", out_dir, stem)
+    figures = plots_section(complete, varied, metrics, f"{study} on {model}", out_dir, stem)
     if figures.items:
         out.append(figures)
     arena = arena_section(complete, by_name, varied, stem)  # rated from the arena store, levels pooled
@@ -173,7 +177,7 @@ def study_sections(
             Section(
                 "Incomplete runs (not averaged in)",
                 level=3,
-                items=[incomplete_table(incomplete, varied or factors, f"{stem}_incomplete")],
+                items=[incomplete_table(incomplete, varied or study_names(group, keys), f"{stem}_incomplete")],
             )
         )
     return out
@@ -195,24 +199,38 @@ def factor_tables(
             section.items.append(f"{factor}: {len(levels)} levels with about one run each; see the plots and the run table.")
             continue
         baseline = _baseline(levels, baselines.get(factor), factor)
-        section.items.append(factor_table(complete, factor, metrics, baseline, varied, f"{stem}_by_{factor}"))
-        section.items += decision_items(complete, factor, metrics, baseline, varied, f"{stem}_power_{factor}")
+        name = _slug(factor)
+        section.items.append(factor_table(complete, factor, metrics, baseline, varied, f"{stem}_by_{name}"))
+        section.items += decision_items(complete, factor, metrics, baseline, varied, f"{stem}_power_{name}")
     if not varied and len(complete):  # one configuration, several seeds: its mean ± CI
         section.items.append(factor_table(complete.assign(all="all"), "all", metrics, "all", [], f"{stem}_overall"))
     return section
 
 
-def plots_section(complete: pd.DataFrame, metrics: list[Metric], title: str, out_dir: Path, stem: str) -> Section:
+def plots_section(
+    complete: pd.DataFrame, varied: list[str], metrics: list[Metric], title: str, out_dir: Path, stem: str
+) -> Section:
+    """A plot per factor, against its number where it has one (a mix's synthetic fraction, a LoRA's rank)."""
     section = Section("Plots", level=3)
-    for axis in plots.AXES:
-        if metrics and axis in complete.columns and complete[axis].nunique(dropna=True) > 1:
+    for factor in varied:
+        axis = plots.plot_axis(complete, factor)
+        if metrics and complete[axis].nunique(dropna=True) > 1:
             path = plots.factor_plot(
-                complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{axis}.png", f"{title}: metrics vs {axis}"
+                complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{_slug(axis)}.png", f"{title}: metrics vs {axis}"
             )
             section.items.append(
-                Plot(path, f"Each metric against {plots.AXES[axis]}: dots are runs, bars are the mean ± 95% CI of each level.")
+                Plot(
+                    path,
+                    f"Each metric against {plots.axis_label(axis)}: dots are runs, bars are the mean ± 95% CI of each level.",
+                )
             )
     return section
+
+
+def study_names(group: pd.DataFrame, keys: list[str]) -> list[str]:
+    """The columns of the incomplete-runs table where no complete run varies anything: what all the study's runs
+    vary, else its known factors."""
+    return [factor.name for factor in study_factors(group, keys)] or [n for n in READING_ORDER if n in group.columns]
 
 
 def samples_section(

@@ -13,10 +13,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullFormatter  # noqa: E402
 
-from sft_ablate.report.runs import Metric, level_order  # noqa: E402
+from sft_ablate.report.runs import DERIVED, Metric, is_level_number, level_order  # noqa: E402
 from sft_ablate.report.stats import mean_ci  # noqa: E402
 
-# Plot axes: the number behind a factor where there is one (a mix is its synthetic fraction).
+# What a known factor's axis says; any other factor's axis is labelled with its name (train.epochs).
 AXES = {
     "synthetic_fraction": "synthetic fraction of the training data",
     "diversity": "diversity level",
@@ -24,12 +24,28 @@ AXES = {
     "lora_r": "LoRA rank",
     "learning_rate": "learning rate",
 }
+LOG_AXES = {"learning_rate": 10, "lora_r": 2}
+TICK_CHARS = 20  # a longer level (a file path) is shown by its end
+
+
+def plot_axis(frame: pd.DataFrame, factor: str) -> str:
+    """The column a factor is plotted against: the number behind it where there is one (a mix is its synthetic
+    fraction, a LoRA its rank), else the factor itself."""
+    number = {v: k for k, v in DERIVED.items()}.get(factor)
+    if number and number in frame.columns and all(is_level_number(v) for v in frame[number].dropna()):
+        return number
+    return factor
+
+
+def axis_label(axis: str) -> str:
+    return AXES.get(axis, axis)
 
 
 def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Path, title: str) -> Path:
-    """One panel per metric: every run as a dot, each level's mean with its 95% CI as an error bar."""
-    numeric = axis != "diversity"
-    levels = level_order(frame, axis) if not numeric else sorted(frame[axis].dropna().unique())
+    """One panel per metric: every run as a dot, each level's mean with its 95% CI as an error bar. A numeric
+    factor is plotted on a number line; any other at evenly spaced levels, in their report order."""
+    levels = level_order(frame, axis)
+    numeric = all(is_level_number(v) for v in levels)
     positions = {level: (level if numeric else i) for i, level in enumerate(levels)}
     cols = min(3, len(metrics))
     rows = math.ceil(len(metrics) / cols)
@@ -53,11 +69,13 @@ def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Pat
             zorder=3,
         )
         ax.set_title(f"{metric.label} ({'higher' if metric.higher_is_better else 'lower'} is better)", fontsize=10)
-        ax.set_xlabel(AXES[axis], fontsize=9)
-        if axis in ("learning_rate", "lora_r"):
-            _log_axis(ax, levels, base=2 if axis == "lora_r" else 10)
+        ax.set_xlabel(axis_label(axis), fontsize=9)
+        if axis in LOG_AXES and numeric:
+            _log_axis(ax, levels, base=LOG_AXES[axis])
         if not numeric:
-            ax.set_xticks(range(len(levels)), [str(v) for v in levels])
+            texts = [_tick_text(v) for v in levels]
+            slant = sum(map(len, texts)) > 24 or len(levels) > 4  # long labels (paths) would overlap: slant them
+            ax.set_xticks(range(len(levels)), texts, rotation=25 if slant else 0, ha="right" if slant else "center", fontsize=8)
         if metric.rate:
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
@@ -151,6 +169,11 @@ def _spaced_ticks(levels: list, most: int = 6) -> list:
             ticks.pop()
         ticks.append(levels[-1])
     return ticks
+
+
+def _tick_text(level) -> str:
+    text = f"{level:g}" if isinstance(level, float) else str(level)
+    return text if len(text) <= TICK_CHARS else "…" + text[-(TICK_CHARS - 1) :]
 
 
 def _tick_label(value: float) -> str:

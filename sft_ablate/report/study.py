@@ -1,4 +1,6 @@
-"""The Optuna part of the report: trials, parameter importances and the best trial's config.
+"""The Optuna part of the report: trials, parameter importances and the best trial's config. A searched
+parameter is an override's key, named as the report names factors (runs.factor_name): train.learning_rate reads
+learning_rate, train.epochs stays train.epochs, and synthetic_fraction is the mix's number.
 
 The sweeper leaves `optuna_study.json` in its sweep dir, naming the study and its storage (SQLite in
 that dir by default, so the report still needs nothing but the outputs). A password-protected
@@ -16,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sft_ablate.paths import STUDY_FILE
+from sft_ablate.report.runs import factor_name
 from sft_ablate.report.tables import Table, _formatted, _number
 
 
@@ -68,7 +71,7 @@ def trials_table(study, info: StudyInfo, name: str) -> Table:
     retried_as = {t.system_attrs["failed_trial"]: t.number for t in trials if "failed_trial" in t.system_attrs}
     for t in trials:
         row: dict[str, Any] = {"trial": t.number, "state": t.state.name.lower(), info.objective: t.value}
-        row.update(t.params)
+        row.update({factor_name(k): v for k, v in t.params.items()})  # as the report names factors
         row["last step"] = max(t.intermediate_values) if t.intermediate_values else None
         row["seconds"] = round(t.duration.total_seconds()) if t.duration else None
         row["run dir"] = Path(t.user_attrs.get("run_dir", "")).name
@@ -97,7 +100,7 @@ def importances_table(study, name: str) -> Table | str:
             importances = optuna.importance.get_param_importances(study)
     except (ValueError, RuntimeError) as err:
         return f"Parameter importances need more complete trials ({err})."
-    data = pd.DataFrame({"parameter": list(importances), "importance": list(importances.values())})
+    data = pd.DataFrame({"parameter": [factor_name(k) for k in importances], "importance": list(importances.values())})
     shown = data.assign(importance=data["importance"].map(lambda v: f"{v:.3f}"))
     return Table(name, "Parameter importances (fANOVA; they sum to 1).", shown, data)
 
@@ -108,7 +111,7 @@ def best_trial_table(study, info: StudyInfo, name: str) -> Table | str:
     except ValueError:
         return "No trial completed yet, so there is no best trial."
     rows = [("trial", best.number), (info.objective, best.value)]
-    rows += [(f"param: {k}", v) for k, v in best.params.items()]
+    rows += [(f"param: {factor_name(k)}", v) for k, v in best.params.items()]
     run_dir = best.user_attrs.get("run_dir", "")
     rows += [("run dir", run_dir), ("full config", str(Path(run_dir) / "config.yaml") if run_dir else "")]
     rows += [("overrides", " ".join(best.user_attrs.get("overrides", [])))]

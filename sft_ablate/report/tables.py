@@ -86,7 +86,7 @@ def runs_table(frame: pd.DataFrame, factors: list[str], metrics: list[Metric], n
     columns = ["run", *factors, "seed", *data_columns, *[m.column for m in metrics]]
     columns = list(dict.fromkeys(c for c in columns if c in frame.columns))
     data = frame[columns].reset_index(drop=True)
-    shown = _formatted(data).rename(
+    shown = _as_levels(_formatted(data), data, factors).rename(
         columns={**{c: c.removeprefix("data/") for c in data_columns}, **{m.column: m.label for m in metrics}}
     )
     caption = (
@@ -99,7 +99,7 @@ def runs_table(frame: pd.DataFrame, factors: list[str], metrics: list[Metric], n
 def incomplete_table(frame: pd.DataFrame, factors: list[str], name: str) -> Table:
     columns = [c for c in ["run", "status", *factors, "seed", "error"] if c in frame.columns]
     data = frame[columns].reset_index(drop=True)
-    shown = _formatted(data)
+    shown = _as_levels(_formatted(data), data, factors)
     shown["error"] = shown["error"].fillna("").map(lambda e: str(e).splitlines()[0][:160] if e else "")
     caption = "Runs that did not complete (failed, pruned, interrupted or still running): listed, never averaged in."
     return Table(name, caption, shown, data)
@@ -198,6 +198,14 @@ def _formatted(data: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(_number)
     return shown.astype(object).where(shown.notna(), "")  # missing values as blanks, not <NA>
+
+
+def _as_levels(shown: pd.DataFrame, data: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
+    """Factor columns as the level tables label them: 2 epochs reads 2, not 2.000."""
+    for column in factors:
+        if column in data.columns:
+            shown[column] = data[column].map(lambda v: "" if pd.isna(v) else _label(v))
+    return shown
 
 
 def _keyed(runs: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
