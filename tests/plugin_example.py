@@ -68,7 +68,11 @@ def no_shouting(rows: list[Example], settings: NoShoutingConfig, context: Filter
 
 
 def mean_words(answers: list[Answer]) -> float | None:
-    return sum(len(a.output.split()) for a in answers) / len(answers) if answers else None
+    return mean_words_of([a.output for a in answers])
+
+
+def mean_words_of(texts: list[str]) -> float | None:
+    return sum(len(t.split()) for t in texts) / len(texts) if texts else None
 
 
 register_metric(MetricSpec("answers.mean_words", "mean answer words", higher_is_better=False), compute=mean_words)

@@ -81,7 +81,8 @@ def test_a_tiny_run_with_a_users_judge_filter_and_metric(tmp_path, cache_dir):
     removed = {source: stats["removed"] for source, stats in results["data"]["sources"].items()}
     assert all(set(r) == {"exact_dedup", "no_shouting"} for r in removed.values())
     assert sum(r["no_shouting"] for r in removed.values()) > 0
-    assert results["metrics"]["answers"]["mean_words"] > 0
+    outputs = [json.loads(line)["output"] for line in (run_dir / "generations.jsonl").read_text().splitlines()]
+    assert results["metrics"]["answers"]["mean_words"] == pytest.approx(plugin_example.mean_words_of(outputs))
 
     # Without the plugin module the same command fails at composition, naming what is missing.
     proc = run_cli(args, cwd=tmp_path)

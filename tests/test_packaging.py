@@ -79,6 +79,16 @@ def test_every_third_party_import_is_a_declared_dependency():
 
 
 @pytest.mark.slow
+def test_the_wheel_lists_every_package_of_the_tree():
+    """pyproject.toml names the packages one by one: a new subpackage (arena/judges) missing there is missing from
+    the wheel, which only the slow wheel test would otherwise find."""
+    import tomllib
+
+    listed = set(tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(PROJECT_ROOT).parts) for p in (PROJECT_ROOT / "sft_ablate").rglob("__init__.py")}
+    assert found - listed == set()
+
+
 def test_the_wheel_runs_outside_the_checkout(tmp_path, cache_dir):
     """pip wheel, a new virtualenv with the wheel alone in it, then the console script from an empty dir. The
     dependencies come from this environment (PYTHONPATH to its site-packages, whose .pth files, among them our
