@@ -43,6 +43,10 @@ class Config:
     judge: JudgeConfig = MISSING  # typed by the option's own schema: conf/judge/*.yaml start with <kind>_schema
     seed: int = 0
     study: str = "default"  # groups the runs of one ablation study (W&B group, report)
+    # The metric the study's report tests first in each verdict, the rest gated behind it (docs/report.md), as
+    # `python -m sft_ablate.report --primary` takes it: heldout.seed_tasks.loss. None: the external held-out set.
+    # Never part of a run's identity (identity.INCIDENTAL).
+    study_primary: str | None = None
     force: bool = False  # rerun into a dir that holds a complete run, or a run of another config, replacing it
 
     def __post_init__(self) -> None:

@@ -16,8 +16,9 @@ from sft_ablate.data.schema import SourceConfig
 from sft_ablate.errors import ConfigError
 from sft_ablate.record.results import RESULTS_FILE, read_results
 
-# Sections that never change a run's result: where it logs and where its caches live.
-INCIDENTAL = ("tracking", "paths", "force")
+# Sections that never change a run's result: where it logs and where its caches live, and which metric its study's
+# report tests first (study_primary).
+INCIDENTAL = ("tracking", "paths", "force", "study_primary")
 # Dict-valued fields whose values follow a schema of their own.
 _DICT_OF = {("DataConfig", "sources"): SourceConfig}
 

@@ -28,6 +28,7 @@ from sft_ablate.report.inference import (
     Components,
     adjust,
     delta,
+    estimate,
     holm,
     items_needed,
     mde,
@@ -323,8 +324,22 @@ def test_seeds_and_items_needed():
     assert stuck.n == math.inf and "item variance alone" in stuck.why and "add items" in stuck.why
     stuck = items_needed(comp, 0.8, 3)
     assert stuck.n == math.inf and "seed variance alone" in stuck.why and "add seeds" in stuck.why
-    # a scalar metric (I = 1) has the paired-t MDE of today's report
-    from sft_ablate.report.power import paired_power
+    # a scalar metric (I = 1) has the paired-t MDE: statsmodels' standardized effect times the sd of the differences
+    from statsmodels.stats.power import TTestPower
 
     differences = np.array([0.03, 0.011, 0.05])
-    assert mde(delta(np.zeros(3), differences).components, 3, 1) == pytest.approx(paired_power(differences).mde, rel=1e-6)
+    paired_t = TTestPower().solve_power(nobs=3, alpha=ALPHA, power=POWER, alternative="two-sided") * differences.std(ddof=1)
+    assert mde(delta(np.zeros(3), differences).components, 3, 1) == pytest.approx(paired_t, rel=1e-6)
+
+
+def test_a_levels_estimate_is_its_delta_against_zero():
+    """The report's level means: over seeds and items as the deltas are; a scalar per run is the Student t."""
+    rng = np.random.default_rng(26)
+    _, x = crossed(rng, 1, 3, 20, 0.5, 0.5, 0.5, effect=2.0)
+    tokens = rng.integers(5, 60, 20).astype(float)
+    est = estimate(x[0], tokens)
+    assert est == delta(np.zeros((3, 20)), x[0], tokens)
+    assert est.mean == pytest.approx((x[0] * tokens).sum() / (3 * tokens.sum()))
+    runs = x[0].mean(1)
+    t = stats.t.interval(1 - ALPHA, 2, loc=runs.mean(), scale=stats.sem(runs))
+    assert (estimate(runs).low, estimate(runs).high) == pytest.approx(t)

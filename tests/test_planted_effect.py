@@ -116,9 +116,21 @@ def test_the_report_sees_the_planted_defect(tmp_path, cache_dir):
     report = build_report(sweep)
     table = pd.read_csv(report.out_dir / "tables" / "planted_tiny_by_mix.csv").set_index("mix")
     shuffled = table.loc["100_0"]
-    # Worse (higher loss) on the clean source's held-out rows and on the external set, with 95% CIs above 0.
+    # Worse (higher loss) on the clean source's held-out rows and on the external set: intervals over seeds and
+    # items above 0, and significant after the adjustment for the factor's family of tests.
     for column in ("eval_loss_by_source/human", "heldout/planted_external/loss"):
         assert shuffled[f"{column}_delta"] > 0, column
-        assert shuffled[f"{column}_delta_significant"], (column, shuffled[f"{column}_delta_ci_low"])
+        assert shuffled[f"{column}_delta_basis"] == "seeds × items", column
+        assert shuffled[f"{column}_delta_significant"], (
+            column,
+            shuffled[f"{column}_delta_ci_low"],
+            shuffled[f"{column}_delta_p_adjusted"],
+        )
     markdown = report.markdown.read_text()
+    print("\n".join(line for line in markdown.splitlines() if "Verdict" in line or "rests on" in line))
     assert "↓*" in markdown and "minimum detectable effect" in markdown.lower()
+    # The external set is the primary (a fair test) and concludes; the clean source's own rows are in-distribution
+    # (0_100 trains on it), reported as such.
+    assert "**Verdict on mix: can conclude** planted_external loss (100_0 vs 0_100: significantly worse" in markdown
+    assert "eval loss: human (100_0 vs 0_100: significantly worse" in markdown
+    assert "in-distribution: 0_100 trains on more human)" in markdown

@@ -13,9 +13,11 @@ import pytest
 from scipy import stats
 
 from sft_ablate.report import ReportError, build_report
-from sft_ablate.report.stats import delta, mean_ci
+from sft_ablate.report import stats as seed_only
+from sft_ablate.report.inference import delta, estimate
+from sft_ablate.report.stats import mean_ci
 from tests.conftest import PROJECT_ROOT
-from tests.report_runs import mix_ratio_runs, write_run
+from tests.report_runs import mix_ratio_runs, read_matrix, write_run
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -30,36 +32,67 @@ def test_mean_ci_is_the_student_t_interval():
 def test_delta_is_paired_when_seeds_match_else_welch():
     base = pd.Series([2.50, 2.60, 2.55], index=[0, 1, 2])
     level = pd.Series([2.30, 2.41, 2.34], index=[0, 1, 2])
-    paired = delta(level, base)
+    paired = seed_only.delta(level, base)
     expected = stats.ttest_rel(level, base).confidence_interval(0.95)
     assert paired.paired and paired.n == 3
     assert (paired.low, paired.high) == (pytest.approx(expected.low), pytest.approx(expected.high))
     assert paired.significant and paired.mean == pytest.approx(-0.2)
-    unpaired = delta(pd.Series([2.30, 2.41, 2.34], index=[5, 6, 7]), base)
+    unpaired = seed_only.delta(pd.Series([2.30, 2.41, 2.34], index=[5, 6, 7]), base)
     welch = stats.ttest_ind([2.30, 2.41, 2.34], base, equal_var=False).confidence_interval(0.95)
     assert not unpaired.paired and unpaired.low == pytest.approx(welch.low)
-    noise = delta(pd.Series([2.52, 2.58, 2.56], index=[0, 1, 2]), base)
+    noise = seed_only.delta(pd.Series([2.52, 2.58, 2.56], index=[0, 1, 2]), base)
     assert not noise.significant  # the CI straddles 0
 
 
-def test_mix_ratio_report_has_three_rows_of_mean_and_ci(tmp_path):
+def test_mix_ratio_report_has_three_rows_of_mean_and_ci_over_seeds_and_items(tmp_path):
     losses = mix_ratio_runs(tmp_path)
     write_run(tmp_path, "70_30_s3", mix="70_30", seed=3, eval_loss=99.0, status="failed")  # must not be averaged
     report = build_report(tmp_path)
     table = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_by_mix.csv")
     assert list(table["mix"]) == ["30_70", "50_50", "70_30"] and list(table["n"]) == [3, 3, 3]
+    runs = {mix: [f"{mix}_s{seed}" for seed in range(3)] for mix in losses}
     for row, mix in zip(table.to_dict("records"), table["mix"]):
-        est = mean_ci(losses[mix])
-        assert row["eval_loss_mean"] == pytest.approx(est.mean)
+        x, tokens = read_matrix(tmp_path, runs[mix], "eval")
+        est = estimate(x, tokens)  # the crossed model: 3 runs x 32 held-out rows, token-weighted
+        assert row["eval_loss_mean"] == pytest.approx(np.mean(losses[mix])) == pytest.approx(est.mean)
         assert (row["eval_loss_ci_low"], row["eval_loss_ci_high"]) == (pytest.approx(est.low), pytest.approx(est.high))
+        assert (row["eval_loss_n_items"], row["eval_loss_basis"]) == (32, "seeds × items")
+        # the items are a sample too: wider than the interval over seeds alone
+        assert est.high - est.low > mean_ci(losses[mix]).high - mean_ci(losses[mix]).low
     by_mix = table.set_index("mix")
-    assert by_mix.loc["70_30", "eval_loss_delta_significant"] and by_mix.loc["70_30", "eval_loss_delta_paired"]
+    base, _ = read_matrix(tmp_path, runs["30_70"], "eval")
+    x, tokens = read_matrix(tmp_path, runs["70_30"], "eval")
+    d = delta(base, x, tokens)  # paired on seed and on item
+    row = by_mix.loc["70_30"]
+    assert (row["eval_loss_delta"], row["eval_loss_delta_ci_low"], row["eval_loss_delta_p"]) == pytest.approx(
+        (d.mean, d.low, d.p)
+    )
+    assert row["eval_loss_delta"] == pytest.approx(-0.2, abs=0.01) and row["eval_loss_delta_paired"]
+    assert row["eval_loss_delta_significant"] and row["eval_loss_delta_n"] == 3 and row["eval_loss_delta_n_items"] == 32
     assert not by_mix.loc["50_50", "eval_loss_delta_significant"]
     markdown = report.markdown.read_text()
-    assert "| 30_70 | 3   | 2.550 ± 0.124 | baseline" in markdown
+    base_mean = estimate(base, tokens)
+    assert f"| 30_70 | 3   | 2.550 ± {(base_mean.high - base_mean.low) / 2:.3f} | baseline" in markdown
     assert "↑*" in markdown  # 70_30's significant improvement in loss
     incomplete = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_incomplete.csv")
     assert list(incomplete["run"]) == ["70_30_s3"] and list(incomplete["status"]) == ["failed"]
+
+
+def test_runs_without_item_scores_fall_back_to_the_t_over_seeds(tmp_path):
+    """Older runs: no item_scores.jsonl. Their means and deltas are today's Student t and paired t, marked."""
+    losses = mix_ratio_runs(tmp_path, items=False)
+    report = build_report(tmp_path)
+    table = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_by_mix.csv").set_index("mix")
+    for mix, values in losses.items():
+        est = mean_ci(values)
+        assert (table.loc[mix, "eval_loss_ci_low"], table.loc[mix, "eval_loss_ci_high"]) == pytest.approx((est.low, est.high))
+        assert table.loc[mix, "eval_loss_basis"] == "seeds only"
+    paired = stats.ttest_rel(losses["70_30"], losses["30_70"])
+    assert table.loc["70_30", "eval_loss_delta_p"] == pytest.approx(paired.pvalue)
+    assert table.loc["70_30", "eval_loss_delta_ci_low"] == pytest.approx(paired.confidence_interval().low)
+    markdown = report.markdown.read_text()
+    assert "| 30_70 | 3   | 2.550 ± 0.124 | baseline" in markdown and "(seeds only) ↑*" in markdown
+    assert "Over seeds only (runs without item_scores.jsonl, or levels scored on different items): eval loss." in markdown
 
 
 def test_without_benchmarks_or_elo_there_are_no_such_columns(tmp_path):

@@ -68,6 +68,15 @@ def test_a_source_path_grid_is_a_factor_named_by_its_path(tmp_path):
     table = pd.read_csv(report.out_dir / "tables" / "mix_ratio_tiny_by_data.sources.human.path.csv")
     assert list(table["data.sources.human.path"]) == ["/data/human_v1.jsonl", "/data/human_v2.jsonl"]
     assert list(table["n"]) == [2, 2] and table.loc[0, "eval_loss_delta"] == pytest.approx(0.1)
+    # each level is scored on its own version's human rows: no items to pair on there, and an in-distribution test
+    row = table.loc[0]
+    assert row["eval_loss_delta_basis"] == row["eval_loss_by_source/human_delta_basis"] == "seeds only"
+    assert row["eval_loss_by_source/synthetic_delta_basis"] == "seeds × items"
+    assert (
+        row["eval_loss_by_source/human_delta_in_distribution"]
+        == "each level is scored on its own human rows (data.sources.human differs)"
+    )
+    assert pd.isna(row["eval_loss_by_source/synthetic_delta_in_distribution"])  # the same rows, the same mix: fair
 
 
 def test_crossed_factors_pair_on_the_seed_and_each_other(tmp_path):
@@ -180,3 +189,14 @@ def test_a_real_epochs_grid_is_reported_by_train_epochs(tmp_path, cache_dir):
     assert "Varied: train.epochs; seeds: 0, 1." in markdown and "Verdict on train.epochs" in report.stdout
     table = pd.read_csv(sweep / "report" / "tables" / "default_tiny_by_train.epochs.csv")
     assert list(table["train.epochs"]) == [1, 2] and list(table["n"]) == [2, 2]
+
+
+def test_a_setting_drawn_per_seed_is_part_of_the_replicate_not_a_factor(tmp_path):
+    """An A/A study draws its data halves per seed (path: half_a_${seed}.jsonl): each seed holds one path."""
+    for mix in ("30_70", "70_30"):
+        for seed in (0, 1, 2):
+            settings = {"data.sources.human.path": f"/data/half_{seed}.jsonl"}
+            write_run(tmp_path, f"{mix}_s{seed}", mix=mix, seed=seed, eval_loss=2.5, settings=settings)
+    assert set(factors_of(tmp_path)) == {"mix"}
+    grid(tmp_path / "one_seed", {"data.sources.human.path": ["/a.jsonl", "/b.jsonl"]}, seeds=(0,))
+    assert set(factors_of(tmp_path / "one_seed")) == {"data.sources.human.path"}  # one seed: a path is a factor

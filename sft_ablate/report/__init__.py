@@ -1,7 +1,8 @@
 """The ablation report: `python -m sft_ablate.report <sweep or outputs dir>`.
 
-Reads only the run directories (results.json, generations.jsonl, and an Optuna study's SQLite file)
-and writes <dir>/report/: report.md, a self-contained report.html, tables/*.csv and plots/*.png.
+Reads only the run directories (results.json, item_scores.jsonl, generations.jsonl, an Optuna study's SQLite
+file, the arena store) and writes <dir>/report/: report.md, a self-contained report.html, tables/*.csv and
+plots/*.png.
 """
 
 from sft_ablate.report.build import Report, ReportError, build_report

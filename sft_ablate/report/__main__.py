@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FACTOR=LEVEL",
         help="the level deltas are taken against, e.g. mix=50_50 (default: the first level)",
     )
+    parser.add_argument(
+        "--primary",
+        metavar="METRIC",
+        help="the metric each verdict tests first, the rest gated behind it, e.g. heldout.seed_tasks.loss (default: the "
+        "runs' study_primary, else the external held-out set; see docs/report.md)",
+    )
     parser.add_argument("--samples", type=int, default=4, help="held-out prompts in the side-by-side table")
     parser.add_argument("--storage", help="the Optuna storage URL, when the recorded one lacks its password")
     parser.add_argument("--wandb", action="store_true", help="also log the tables and plots to a W&B summary run")
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 def _report_command(args: argparse.Namespace) -> int:
     load_plugins()  # a user's own metrics (SFT_ABLATE_PLUGINS) join the metric table, as they did in the runs
     baselines = dict(_key_value(b) for b in args.baseline)
-    report = build_report(args.root, args.out, args.metric, baselines, args.samples, args.storage)
+    report = build_report(args.root, args.out, args.metric, baselines, args.samples, args.storage, args.primary)
     print(
         f"{report.complete} complete runs, {report.incomplete} not complete -> {report.markdown}, {report.html}, "
         f"{report.out_dir / 'tables'}, {report.out_dir / 'plots'}"
@@ -63,12 +69,14 @@ def _report_command(args: argparse.Namespace) -> int:
 
 
 def print_decisions(report: Report) -> None:
-    """What the study can decide, on the terminal too: each factor's power table (MDE, seeds needed) and verdict."""
+    """What the study can decide, on the terminal too: each factor's power table (MDE, seeds and items needed) and
+    verdict."""
+    columns = ["Δ [95% CI]", "p adjusted", "test", "n", "minimum detectable effect", "seeds needed", "items needed"]
     for section in report.sections:
         for item in section.items:
-            if isinstance(item, Table) and "_power_" in item.name:
-                columns = ["metric", *item.shown.columns[1:2], "delta", "n_pairs", "minimum detectable effect", "seeds needed"]
-                print(f"\n{item.name}:\n{item.shown[columns].to_string(index=False)}")
+            if isinstance(item, Table) and "_power_" in item.name and not item.shown.empty:
+                shown = item.shown[["metric", *item.shown.columns[1:2], *columns]]
+                print(f"\n{item.name}:\n{shown.to_string(index=False)}")
             elif isinstance(item, str) and item.startswith("**Verdict"):
                 print(item.replace("**", ""))
 

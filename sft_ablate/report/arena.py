@@ -4,22 +4,30 @@ snapshots of the pool when each run finished).
 - runs: each run's rating, its difference to the base and to the next run with 95% CIs, win rate vs base;
 - levels: a factor level's runs (all seeds) pooled into one player, so a 3-seed level has 3x the battles of
   one run, in a Bradley-Terry fit of the levels and the base; battles between runs of one level drop out.
-  It says which levels the arena cannot tell apart (the CI of their difference holds 0).
+  Both tables are descriptive: their bootstrap resamples prompts, never seeds.
+- the verdict: which levels are apart from the base, and which pairs of levels the arena cannot separate, from
+  each run's per-prompt win rate against the base (its win-rate items, the battles of the store), with intervals
+  over seeds and prompts (sft_ablate/report/inference.py), Holm-adjusted over the comparisons it makes.
 Runs whose arena decided no battle are named. Without the store (moved, deleted) the runs' own snapshots
 are shown, and the report says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from sft_ablate.arena.battles import scores_by_prompt
 from sft_ablate.arena.leaderboard import leaderboard
 from sft_ablate.arena.ratings import Battle, BradleyTerryFit, fit_bradley_terry
 from sft_ablate.arena.store import ArenaStore
+from sft_ablate.report.evidence import delta_of, item_weights
+from sft_ablate.report.inference import ALPHA, Delta, adjust, delta
 from sft_ablate.report.render import Section
 from sft_ablate.report.runs import Run
 from sft_ablate.report.tables import Table, leaderboard_table
@@ -53,7 +61,9 @@ def arena_section(
         section.items.append(_runs_table(board.rows(), runs, complete, varied, f"{stem}_arena_runs"))
         if varied:
             levels = {model: _level(complete, run, varied) for model, run in runs.items()}
+            seeds = {model: str(_value(complete, run, "seed")) for model, run in runs.items()}
             section.items += _levels_items(board.outcomes.battles, levels, base, rounds, f"{stem}_arena_levels")
+            section.items.append(_levels_verdict(board.outcomes.battles, levels, seeds, base))
     return section
 
 
@@ -102,7 +112,7 @@ def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, roun
         return ["No battle between levels or against the base: no level-pooled arena table."]
     fit = fit_bradley_terry(pooled, base, rounds)
     runs = {level: sum(1 for v in levels.values() if v == level) for level in set(levels.values())}
-    return [_levels_table(fit, runs, base, name), _levels_verdict(fit, base)]
+    return [_levels_table(fit, runs, base, name)]
 
 
 def _levels_table(fit: BradleyTerryFit, runs: dict[str, int], base: str, name: str) -> Table:
@@ -149,30 +159,86 @@ def _levels_table(fit: BradleyTerryFit, runs: dict[str, int], base: str, name: s
     )
     caption = (
         "Arena, levels pooled: each level's runs (all seeds) as one player, fitted with the base (= 1000); 95% bootstrap "
-        "CIs over prompts, for ratings and for differences to the base and to the next level below."
+        "CIs over prompts, for ratings and for differences to the base and to the next level below. Descriptive: the "
+        "bootstrap counts the prompts, not the seeds; the arena verdict below tests the levels over both."
     )
     return Table(name, caption, shown, data)
 
 
-def _levels_verdict(fit: BradleyTerryFit, base: str) -> str:
-    """Which levels the arena tells apart from the base, and which pairs of levels it cannot separate."""
-    verdicts = []
-    names = [r.model for r in fit.ratings]
+def _levels_verdict(battles: list[Battle], levels: dict[str, str], seeds: dict[str, str], base: str) -> str:
+    """Which levels the arena tells apart from the base (their win rate vs base differs from 0.5), and which pairs of
+    levels it cannot separate (their win rates vs base), over seeds and prompts, Holm-adjusted together."""
+    wins = _win_items(battles, levels, seeds, base)
+    names = sorted(wins)
+    tests: list[tuple[str, Delta, bool]] = []  # (what, delta, vs base)
     for level in names:
-        if level != base:
-            d = fit.difference(level, base)
-            verdicts.append(
-                f"{level} vs base: {'apart' if d.separated else 'cannot separate'} ({d.diff:+.0f} [{d.ci_low:+.0f}, {d.ci_high:+.0f}])"
-            )
-    together = [
-        f"{a} and {b}"
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-        if base not in (a, b) and not fit.difference(a, b).separated
+        x, w = wins[level]
+        d = delta(np.full(x.shape, 0.5), x.to_numpy(), item_weights(w.to_frame().T, x.columns))
+        if len(x) < 2:  # one run: its prompts alone say nothing of another seed; its win rate, no test
+            d = dataclasses.replace(d, low=math.nan, high=math.nan, p=math.nan)
+        tests.append((level, d, True))
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            (xa, wa), (xb, wb) = wins[a], wins[b]
+            columns = xa.columns.union(xb.columns)
+            w = item_weights(pd.concat([wa, wb], axis=1).T, columns)
+            tests.append((f"{a} and {b}", delta_of(xa.reindex(columns=columns), xb.reindex(columns=columns), w), False))
+    if not tests:
+        return "No level has decided battles against the base: no arena verdict."
+    adjusted = adjust([d.p for _, d, _ in tests]).adjusted
+    apart = {what: p <= ALPHA for (what, _, _), p in zip(tests, adjusted)}
+    verdicts = [
+        f"{what} vs base: {'apart' if apart[what] else 'cannot separate'} (win rate {_interval(d, 0.5, '.2f')})"
+        for what, d, vs_base in tests
+        if vs_base
     ]
-    text = "Arena verdicts (95% CI of the difference): " + "; ".join(verdicts) + "."
-    text += f" The arena cannot separate these levels: {', '.join(together)}." if together else " Every pair of levels is apart."
+    together = [
+        f"{what} (Δ win rate {_interval(d, 0.0, '+.2f')})" for what, d, vs_base in tests if not vs_base and not apart[what]
+    ]
+    text = (
+        f"Arena verdicts (each run's per-prompt win rate against the base, 95% CIs over seeds and prompts, apart only "
+        f"when significant after Holm over these {len(tests)} comparisons; a level of one run is no test): "
+        + "; ".join(verdicts)
+        + "."
+    )
+    if len(names) > 1:
+        text += (
+            f" The arena cannot separate these levels: {', '.join(together)}." if together else " Every pair of levels is apart."
+        )
     return text
+
+
+def _win_items(
+    battles: list[Battle], levels: dict[str, str], seeds: dict[str, str], base: str
+) -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    """Per level: its runs' per-prompt win rates against the base (rows: the runs' seeds, runs of one seed averaged;
+    columns: the prompts) and the prompts' weights (their decided battles, mean over the runs); levels whose runs
+    decided no battle against the base are left out."""
+    rows: dict[str, dict[str, list[pd.Series]]] = {}
+    weights: dict[str, list[pd.Series]] = {}
+    for model, level in levels.items():
+        scores = scores_by_prompt(battles, model, base)
+        if not scores:
+            continue
+        rows.setdefault(level, {}).setdefault(seeds[model], []).append(pd.Series({k: sum(v) / len(v) for k, v in scores.items()}))
+        weights.setdefault(level, []).append(pd.Series({k: float(len(v)) for k, v in scores.items()}))
+    out = {}
+    for level, by_seed in rows.items():
+        x = pd.DataFrame({seed: pd.concat(runs, axis=1).mean(axis=1) for seed, runs in by_seed.items()}).T
+        out[level] = (x, pd.DataFrame(weights[level]).mean(axis=0))
+    return out
+
+
+def _interval(d: Delta, shift: float, spec: str) -> str:
+    """'0.75 [0.62, 0.88]' (d shifted by `shift`: a win rate's interval is cut at 0 and 1), the point alone without
+    an interval."""
+    if not math.isfinite(d.mean):
+        return "no data"
+    low, high = shift + d.low, shift + d.high
+    if shift:
+        low, high = max(0.0, low), min(1.0, high)
+    text = format(shift + d.mean, spec)
+    return text + (f" [{format(low, spec)}, {format(high, spec)}]" if math.isfinite(d.low) else "")
 
 
 def _value(complete: pd.DataFrame, run: str, factor: str) -> Any:

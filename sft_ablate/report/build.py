@@ -12,6 +12,7 @@ import pandas as pd
 from sft_ablate.errors import SftAblateError
 from sft_ablate.report import plots
 from sft_ablate.report.arena import arena_section
+from sft_ablate.report.evidence import Primary, RunItems, choose_primary, compare_factor, level_mean
 from sft_ablate.report.power import decision_items
 from sft_ablate.report.render import Plot, Section, to_html, to_markdown, write_csvs
 from sft_ablate.report.runs import (
@@ -70,7 +71,10 @@ def build_report(
     baselines: dict[str, str] | None = None,
     samples: int = 4,
     storage: str | None = None,
+    primary: str | None = None,
 ) -> Report:
+    """primary: the metric each factor's verdict tests first (--primary), over the runs' study_primary; else the
+    external held-out set (docs/report.md)."""
     root = Path(root).resolve()
     if not root.is_dir():
         raise ReportError(f"{root} is not a directory (give a sweep dir or an outputs dir)")
@@ -90,11 +94,12 @@ def build_report(
 
     n_complete = int((frame["status"] == "complete").sum())
     check_baselines(frame, factors, baselines or {})  # before anything is written: a typo is not silently ignored
+    if primary is not None:
+        _metric_named(frame, primary)  # a metric these runs have
+    context = StudyContext(by_name, studies, out_dir, RunItems({run.name: run.dir for run in runs}), primary)
     sections = [overview(root, frame, n_complete)]
     for (study, model), group in frame.groupby(["study", "model"], sort=False):
-        sections += study_sections(
-            str(study), str(model), group, keys, by_name, studies, out_dir, metric, baselines or {}, samples, storage
-        )
+        sections += study_sections(str(study), str(model), group, keys, context, metric, baselines or {}, samples, storage)
 
     title = f"Ablation report: {root.name}"
     write_csvs(sections, out_dir / "tables")
@@ -114,10 +119,12 @@ def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
         items=[
             f"Built from the run directories under `{root}` on {time.strftime('%Y-%m-%d %H:%M')}: "
             f"{len(frame)} runs, {n_complete} complete, {len(frame) - n_complete} not complete. {listing}.",
-            "Each level of a factor is summarised as mean ± 95% CI (Student t) over its complete runs, with n. "
-            "Deltas are against the baseline level (the first level unless --baseline says otherwise), paired by "
-            "seed where both levels have the same seeds, and marked * only when their 95% CI excludes 0. "
-            "Runs that did not complete are listed at the end of each study and never averaged in.",
+            "Each level of a factor is summarised as mean ± 95% CI over its complete runs and the eval items they "
+            "share (seeds × items: the items are a sample too), with n. Deltas are against the baseline level (the "
+            "first level unless --baseline says otherwise), paired by seed and by item, and marked * only when "
+            "significant after the adjustment for the factor's family of tests; a verdict concludes on fair tests "
+            "only (docs/report.md). Runs that did not complete are listed at the end of each study and never "
+            "averaged in.",
         ],
     )
     failures = tracking_failures_table(frame, "tracking_failures")
@@ -126,14 +133,24 @@ def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
     return section
 
 
+@dataclass
+class StudyContext:
+    """What every study's sections share: the runs by name, the Optuna studies, where plots go, the runs' items,
+    and the primary metric the command named (None: each study's study_primary, else its default)."""
+
+    by_name: dict[str, Run]
+    studies: list[StudyInfo]
+    out_dir: Path
+    items: RunItems
+    primary: str | None
+
+
 def study_sections(
     study: str,
     model: str,
     group: pd.DataFrame,
     keys: list[str],
-    by_name: dict[str, Run],
-    studies: list[StudyInfo],
-    out_dir: Path,
+    context: StudyContext,
     metric_name: str,
     baselines: dict[str, str],
     n_samples: int,
@@ -141,6 +158,7 @@ def study_sections(
 ) -> list[Section]:
     """Everything about one study on one model: tables, plots, Elo, Optuna, samples, data, incomplete runs."""
     stem = _slug(f"{study}_{model}")
+    by_name = context.by_name
     complete = group[group["status"] == "complete"].reset_index(drop=True)
     incomplete = group[group["status"] != "complete"].reset_index(drop=True)
     found = study_factors(complete, keys)  # over the complete runs: the ones the tables average
@@ -157,16 +175,19 @@ def study_sections(
         )
     ]
     optuna_studies = [
-        info for info in studies if info.name == study and any(by_name[run].dir.is_relative_to(info.dir) for run in group["run"])
+        info
+        for info in context.studies
+        if info.name == study and any(by_name[run].dir.is_relative_to(info.dir) for run in group["run"])
     ]
-    out.append(factor_tables(complete, varied, metrics, baselines, bool(optuna_studies), stem))
-    figures = plots_section(complete, varied, metrics, f"{study} on {model}", out_dir, stem)
+    primary = study_primary(complete, metrics, context.primary)
+    out.append(factor_tables(complete, varied, metrics, baselines, bool(optuna_studies), stem, context.items, primary))
+    figures = plots_section(complete, varied, metrics, f"{study} on {model}", context, stem)
     if figures.items:
         out.append(figures)
     arena = arena_section(complete, by_name, varied, stem)  # rated from the arena store, levels pooled
     if arena is not None:
         out.append(arena)
-    out += [optuna_section(info, storage, out_dir, f"{stem}_{_slug(info.name)}") for info in optuna_studies]
+    out += [optuna_section(info, storage, context.out_dir, f"{stem}_{_slug(info.name)}") for info in optuna_studies]
     samples = samples_section(complete, by_name, metrics, metric_name, n_samples, stem)
     if samples is not None:
         out.append(samples)
@@ -183,8 +204,26 @@ def study_sections(
     return out
 
 
+def study_primary(complete: pd.DataFrame, metrics: list[Metric], named: str | None) -> Primary:
+    """The primary metric of a study's verdicts: --primary, else the runs' study_primary, else the default."""
+    if named is not None:
+        return choose_primary(metrics, named, "--primary")
+    recorded = sorted({str(v) for v in complete.get("study_primary", pd.Series(dtype=str)).dropna() if str(v)})
+    chosen = choose_primary(metrics, recorded[0] if recorded else None, "study_primary")
+    if len(recorded) > 1:
+        chosen.why += f"; the runs name {len(recorded)} different ones ({', '.join(recorded)}), the first taken"
+    return chosen
+
+
 def factor_tables(
-    complete: pd.DataFrame, varied: list[str], metrics: list[Metric], baselines: dict[str, str], is_optuna: bool, stem: str
+    complete: pd.DataFrame,
+    varied: list[str],
+    metrics: list[Metric],
+    baselines: dict[str, str],
+    is_optuna: bool,
+    stem: str,
+    items: RunItems,
+    primary: Primary,
 ) -> Section:
     section = Section("Results by factor", level=3)
     if is_optuna:  # trials move several parameters at once: per-factor means would confound them
@@ -199,16 +238,18 @@ def factor_tables(
             section.items.append(f"{factor}: {len(levels)} levels with about one run each; see the plots and the run table.")
             continue
         baseline = _baseline(levels, baselines.get(factor), factor)
-        name = _slug(factor)
-        section.items.append(factor_table(complete, factor, metrics, baseline, varied, f"{stem}_by_{name}"))
-        section.items += decision_items(complete, factor, metrics, baseline, varied, f"{stem}_power_{name}")
+        evidence = compare_factor(complete, factor, metrics, baseline, varied, items, primary)
+        section.items.append(factor_table(complete, evidence, metrics, f"{stem}_by_{_slug(factor)}"))
+        section.items += decision_items(complete, evidence, f"{stem}_power_{_slug(factor)}")
     if not varied and len(complete):  # one configuration, several seeds: its mean ± CI
-        section.items.append(factor_table(complete.assign(all="all"), "all", metrics, "all", [], f"{stem}_overall"))
+        overall = complete.assign(all="all")
+        evidence = compare_factor(overall, "all", metrics, "all", [], items, primary)
+        section.items.append(factor_table(overall, evidence, metrics, f"{stem}_overall"))
     return section
 
 
 def plots_section(
-    complete: pd.DataFrame, varied: list[str], metrics: list[Metric], title: str, out_dir: Path, stem: str
+    complete: pd.DataFrame, varied: list[str], metrics: list[Metric], title: str, context: StudyContext, stem: str
 ) -> Section:
     """A plot per factor, against its number where it has one (a mix's synthetic fraction, a LoRA's rank)."""
     section = Section("Plots", level=3)
@@ -216,12 +257,18 @@ def plots_section(
         axis = plots.plot_axis(complete, factor)
         if metrics and complete[axis].nunique(dropna=True) > 1:
             path = plots.factor_plot(
-                complete, axis, metrics, out_dir / "plots" / f"{stem}_vs_{_slug(axis)}.png", f"{title}: metrics vs {axis}"
+                complete,
+                axis,
+                metrics,
+                context.out_dir / "plots" / f"{stem}_vs_{_slug(axis)}.png",
+                f"{title}: metrics vs {axis}",
+                lambda runs, metric: level_mean(runs, metric, context.items),
             )
             section.items.append(
                 Plot(
                     path,
-                    f"Each metric against {plots.axis_label(axis)}: dots are runs, bars are the mean ± 95% CI of each level.",
+                    f"Each metric against {plots.axis_label(axis)}: dots are runs, bars are the mean ± 95% CI of each "
+                    "level (over seeds and items, as in the tables).",
                 )
             )
     return section
@@ -238,7 +285,7 @@ def samples_section(
 ) -> Section | None:
     if not metrics or not len(complete):
         return None
-    metric = _primary(complete, metric_name)
+    metric = _metric_named(complete, metric_name)
     ranked = complete.dropna(subset=[metric.column]).sort_values(metric.column, ascending=not metric.higher_is_better)
     if not len(ranked):
         return None
@@ -292,7 +339,7 @@ def _baseline(levels: list, wanted: str | None, factor: str):
     raise ReportError(f"--baseline {factor}={wanted}: no such level (levels: {', '.join(_label(v) for v in levels)})")
 
 
-def _primary(frame: pd.DataFrame, name: str) -> Metric:
+def _metric_named(frame: pd.DataFrame, name: str) -> Metric:
     try:
         return metric_by_name(frame, name)
     except KeyError as err:

@@ -84,6 +84,14 @@ def delta(a, b, w=None, *, paired: bool = True, confidence: float = 1 - ALPHA) -
     return _unpaired(a, b, w, confidence)
 
 
+def estimate(x, w=None, *, confidence: float = 1 - ALPHA) -> Delta:
+    """One level's mean of per-item scores x[s, i] (rows: its runs, columns: the items) with its interval under the
+    same crossed model: the delta of x against zeros. A 1-d input is a scalar per run: the Student t interval over
+    runs. One run with items gives an interval over its items only (conditional on that seed)."""
+    x = _matrix(x)
+    return delta(np.zeros_like(x), x, w, paired=True, confidence=confidence)
+
+
 def _paired(d, w, confidence) -> Delta:
     d = d + 0 * w  # an item without weight drops out with the NaNs
     rows, cols = _complete(d)
@@ -202,6 +210,8 @@ def _satterthwaite(coef, ms, dfs) -> float:
     """Degrees of freedom of sum(coef * MS): (sum c MS)^2 / sum((c MS)^2 / df) (Satterthwaite 1946)."""
     terms = coef * ms
     used = terms != 0  # a term that is 0 (no such variance in this design) has no degrees of freedom to count
+    if not used.any():  # no variance at all: nothing is estimated, nothing is uncertain
+        return math.inf
     if np.any(dfs[used] <= 0):  # a variance the design cannot estimate (one seed, one item)
         return math.nan
     return float(terms.sum() ** 2 / np.sum(terms[used] ** 2 / dfs[used]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -26,6 +28,7 @@ AXES = {
 }
 LOG_AXES = {"learning_rate": 10, "lora_r": 2}
 TICK_CHARS = 20  # a longer level (a file path) is shown by its end
+Estimator = Callable[[pd.DataFrame, Metric], Any]  # a level's runs -> its mean with .mean, .half_width, .n
 
 
 def plot_axis(frame: pd.DataFrame, factor: str) -> str:
@@ -41,9 +44,13 @@ def axis_label(axis: str) -> str:
     return AXES.get(axis, axis)
 
 
-def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Path, title: str) -> Path:
-    """One panel per metric: every run as a dot, each level's mean with its 95% CI as an error bar. A numeric
-    factor is plotted on a number line; any other at evenly spaced levels, in their report order."""
+def factor_plot(
+    frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Path, title: str, estimate: Estimator | None = None
+) -> Path:
+    """One panel per metric: every run as a dot, each level's mean with its 95% CI as an error bar (`estimate` of
+    the level's runs: the tables' level means; default: the Student t over runs). A numeric factor is plotted on a
+    number line; any other at evenly spaced levels, in their report order."""
+    estimate = estimate or (lambda runs, metric: mean_ci(runs[metric.column]))
     levels = level_order(frame, axis)
     numeric = all(is_level_number(v) for v in levels)
     positions = {level: (level if numeric else i) for i, level in enumerate(levels)}
@@ -51,11 +58,11 @@ def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Pat
     rows = math.ceil(len(metrics) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
-        runs = frame[[axis, metric.column]].dropna()
+        runs = frame.dropna(subset=[axis, metric.column])
         ax.scatter(
             [positions[v] for v in runs[axis]], runs[metric.column], s=14, alpha=0.45, color="tab:gray", label="runs", zorder=2
         )
-        estimates = [(positions[level], mean_ci(runs.loc[runs[axis] == level, metric.column])) for level in levels]
+        estimates = [(positions[level], estimate(runs[runs[axis] == level], metric)) for level in levels]
         estimates = [(x, e) for x, e in estimates if e.n]
         ax.errorbar(
             [x for x, _ in estimates],

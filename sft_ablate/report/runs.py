@@ -1,14 +1,14 @@
 """Collect run directories into one table: a row per run, with its factors, metrics and data figures.
 
-Only results.json is read (plus generations.jsonl for the samples): the report needs nothing but the
-run directories, so it works offline and on a copy of someone else's outputs.
+Only results.json is read here (item_scores.jsonl by evidence.py, generations.jsonl for the samples): the report
+needs nothing but the run directories, so it works offline and on a copy of someone else's outputs.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,9 @@ class Metric:
     label: str
     higher_is_better: bool
     rate: bool = False  # a fraction in [0, 1] (win rate, accuracy): its CIs are clipped to [0, 1]
+    # Its spec in the metric table (direction settled) and the keys its stars matched: where its items are.
+    spec: MetricSpec | None = field(default=None, compare=False, repr=False)
+    keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass
@@ -116,6 +119,7 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
             "run": run.name,
             "status": run.status,
             "study": (r.get("config") or {}).get("study", ""),
+            "study_primary": (r.get("config") or {}).get("study_primary") or "",  # the verdicts' primary metric
             "error": r.get("error", ""),
             # W&B is a sink: a run whose tracking failed is complete, but its W&B record is partial.
             "tracking": (r.get("tracking") or {}).get("status", ""),
@@ -170,7 +174,7 @@ def metrics_in(frame: pd.DataFrame) -> list[Metric]:
                 continue
             one = settled(spec, keys)  # a benchmark metric's direction: lighteval's, else the default for its name
             rate = one.is_rate and bool(values.between(0, 1).all())  # accuracy is one in every run; BLEU is not
-            found.append(Metric(column, one.label_for(keys), bool(one.higher_is_better), rate))
+            found.append(Metric(column, one.label_for(keys), bool(one.higher_is_better), rate, one, keys))
     return found
 
 
@@ -293,7 +297,7 @@ def study_factors(frame: pd.DataFrame, keys: list[str]) -> list[Factor]:
     varying = [k for k in keys if k not in NOT_A_FACTOR and k not in DERIVED and _column(k) in frame.columns]
     groups: dict[str, list[str]] = {}
     for key in varying:
-        if _level_count(frame[_column(key)]) > 1:
+        if _level_count(frame[_column(key)]) > 1 and not _per_seed(frame, _column(key)):
             groups.setdefault(factor_name(key), []).append(key)
     for group in CONFIG_GROUPS:
         _absorb_config_group(frame, groups, group)
@@ -317,6 +321,12 @@ def factor_names(frame: pd.DataFrame, keys: list[str]) -> list[str]:
 
 def _column(key: str) -> str:
     return SHORT_NAME.get(key, key)
+
+
+def _per_seed(frame: pd.DataFrame, column: str) -> bool:
+    """A setting each seed holds one value of (a data file drawn per seed, `path: half_${seed}.jsonl`) is part of
+    the replicate, like the seed itself: not a factor."""
+    return "seed" in frame.columns and _level_count(frame["seed"]) > 1 and _determines(frame, "seed", column)
 
 
 def _level_count(values: pd.Series) -> int:

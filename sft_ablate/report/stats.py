@@ -1,4 +1,6 @@
-"""Means with 95% confidence intervals over seeds, and deltas against a baseline level.
+"""Means with 95% confidence intervals over seeds alone, and deltas against a baseline level: the report's method
+before issue 24, kept as the reference the tests compare against (tests/test_inference.py) and as the plots'
+default. The report's own intervals count items too (evidence.py, inference.py).
 
 The intervals are Student-t intervals: with 2-5 seeds per level, a normal interval would be far too
 narrow. A delta is paired when the two levels share runs with the same seed and other factors (the

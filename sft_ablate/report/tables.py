@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from sft_ablate.report.runs import Metric, Run, level_order
-from sft_ablate.report.stats import delta, mean_ci
+from sft_ablate.report.evidence import SEEDS, Comparison, FactorEvidence, LevelMean, level_label
+from sft_ablate.report.runs import Metric, Run
 
 
 @dataclass
@@ -22,62 +22,83 @@ class Table:
     data: pd.DataFrame  # numbers
 
 
-def factor_table(frame: pd.DataFrame, factor: str, metrics: list[Metric], baseline: Any, others: list[str], name: str) -> Table:
-    """One row per level of `factor`: n, each metric's mean ± 95% CI, and its delta vs the baseline level.
-
-    Deltas are paired on seed and the other varied factors (`others`) where such pairs exist.
-    """
-    pair_on = ["seed", *[f for f in others if f != factor]] if "seed" in frame.columns else [f for f in others if f != factor]
+def factor_table(frame: pd.DataFrame, evidence: FactorEvidence, metrics: list[Metric], name: str) -> Table:
+    """One row per level of the factor: n, each metric's mean ± 95% CI and its delta vs the baseline level, both
+    over seeds and items (sft_ablate/report/evidence.py)."""
+    factor = evidence.factor
     shown_rows, data_rows = [], []
-    base = frame[frame[factor] == baseline]
     places = {m.column: metric_places(frame, m.column) for m in metrics}
-    for level in level_order(frame, factor):
-        runs = frame[frame[factor] == level]
-        shown = {factor: _label(level), "n": len(runs)}
-        data: dict[str, Any] = {factor: level, "n": len(runs)}
+    for level in evidence.levels:
+        n = int((frame[factor] == level).sum())
+        shown: dict[str, Any] = {factor: _label(level), "n": n}
+        data: dict[str, Any] = {factor: level, "n": n}
         for metric in metrics:
-            est = mean_ci(runs[metric.column])
-            low, high = (_clip_rate(est.low), _clip_rate(est.high)) if metric.rate else (est.low, est.high)
-            shown[metric.label] = (
-                _mean_in(est.mean, low, high, places[metric.column])
-                if metric.rate
-                else _mean_pm(est.mean, est.half_width, places[metric.column])
-            )
-            data.update(
-                {
-                    f"{metric.column}_mean": est.mean,
-                    f"{metric.column}_ci_low": low,
-                    f"{metric.column}_ci_high": high,
-                    f"{metric.column}_n": est.n,
-                }
-            )
-            if level == baseline:
+            mean = evidence.means[(level, metric.column)]
+            shown[metric.label] = _mean_text(mean, metric, places[metric.column])
+            data.update(_mean_data(mean, metric))
+            comparison = evidence.comparison(level, metric.column)
+            if level == evidence.baseline:
                 shown[f"Δ {metric.label}"] = "baseline"
-                continue
-            d = delta(_keyed(runs, pair_on, metric.column), _keyed(base, pair_on, metric.column))
-            shown[f"Δ {metric.label}"] = _delta_text(d, metric, places[metric.column])
-            data.update(
-                {
-                    f"{metric.column}_delta": d.mean,
-                    f"{metric.column}_delta_ci_low": d.low,
-                    f"{metric.column}_delta_ci_high": d.high,
-                    f"{metric.column}_delta_paired": d.paired,
-                    f"{metric.column}_delta_n": d.n,
-                    f"{metric.column}_delta_significant": d.significant,
-                }
-            )
+            elif comparison is not None:
+                shown[f"Δ {metric.label}"] = _delta_text(comparison, metric, places[metric.column])
+                data.update(_delta_data(comparison))
         shown_rows.append(shown)
         data_rows.append(data)
-    paired = "paired by seed" + (" and " + ", ".join(f for f in others if f != factor) if len(others) > 1 else "")
+    return Table(name, _factor_caption(evidence, metrics), pd.DataFrame(shown_rows), pd.DataFrame(data_rows))
+
+
+def _mean_text(mean: LevelMean, metric: Metric, places: int) -> str:
+    if not metric.rate:
+        return _mean_pm(mean.mean, mean.half_width, places)
+    return _mean_in(mean.mean, _clip_rate(mean.low), _clip_rate(mean.high), places)
+
+
+def _mean_data(mean: LevelMean, metric: Metric) -> dict[str, Any]:
+    low, high = (_clip_rate(mean.low), _clip_rate(mean.high)) if metric.rate else (mean.low, mean.high)
+    c = metric.column
+    return {f"{c}_mean": mean.mean, f"{c}_ci_low": low, f"{c}_ci_high": high, f"{c}_n": mean.n, f"{c}_n_items": mean.n_items,
+            f"{c}_basis": mean.basis}  # fmt: skip
+
+
+def _delta_data(comparison: Comparison) -> dict[str, Any]:
+    d, c = comparison.delta, comparison.metric.column
+    return {
+        f"{c}_delta": d.mean,
+        f"{c}_delta_ci_low": d.low,
+        f"{c}_delta_ci_high": d.high,
+        f"{c}_delta_paired": d.paired,
+        f"{c}_delta_n": d.n_seeds,
+        f"{c}_delta_n_items": d.n_items,
+        f"{c}_delta_basis": comparison.basis,
+        f"{c}_delta_p": d.p,
+        f"{c}_delta_p_adjusted": comparison.p_adjusted,
+        f"{c}_delta_in_family": comparison.in_family,
+        f"{c}_delta_in_distribution": comparison.in_distribution,
+        f"{c}_delta_significant": comparison.significant,
+    }
+
+
+def _factor_caption(evidence: FactorEvidence, metrics: list[Metric]) -> str:
+    factor, others = evidence.factor, [k for k in evidence.pair_on if k != "seed"]
     rates = [m.label for m in metrics if m.rate]
-    caption = (
-        f"By {factor}: mean ± 95% CI over runs"
+    outside = [c.metric.label for c in evidence.comparisons if not c.in_family]
+    outside = list(dict.fromkeys(outside))
+    return (
+        f"By {factor}: mean ± 95% CI over its runs and the metric's items (seeds × items; over runs only where the "
+        "runs recorded no per-item scores)"
         + (f" (rates, {', '.join(rates)}: mean [95% CI], clipped to [0, 1])" if rates else "")
-        + f"; Δ vs {factor}={_label(baseline)} with its 95% CI "
-        f"({paired} where possible, else Welch); * marks a CI that excludes 0, ↑ when the change is an "
-        f"improvement, ↓ when it is worse."
+        + f"; Δ vs {factor}={_label(evidence.baseline)} with its 95% CI over seeds and items, paired by seed"
+        + (f" and {', '.join(others)}" if others else "")
+        + " where two such pairs exist (else unpaired seeds) and by item. * marks a Δ significant after the "
+        "adjustment for the factor's family of tests (adjusted p ≤ 0.05; the CI shown is not adjusted; see the "
+        "table below), ↑ when the change is an improvement, ↓ when it is worse; (seeds only): runs without "
+        "item_scores.jsonl, a t over seeds."
+        + (
+            f" Shown but no test of the verdict (no per-item scores; CI over seeds only, never *): {', '.join(outside)}."
+            if outside
+            else ""
+        )
     )
-    return Table(name, caption, pd.DataFrame(shown_rows), pd.DataFrame(data_rows))
 
 
 def runs_table(frame: pd.DataFrame, factors: list[str], metrics: list[Metric], name: str) -> Table:
@@ -208,14 +229,7 @@ def _as_levels(shown: pd.DataFrame, data: pd.DataFrame, factors: list[str]) -> p
     return shown
 
 
-def _keyed(runs: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
-    keys = [k for k in keys if k in runs.columns]
-    index = pd.MultiIndex.from_frame(runs[keys].astype(str)) if keys else pd.RangeIndex(len(runs))
-    return pd.Series(runs[column].to_numpy(dtype=float), index=index)
-
-
-def _label(level: Any) -> str:
-    return f"{level:g}" if isinstance(level, float) else str(level)
+_label = level_label
 
 
 def _number(value: Any) -> str:
@@ -252,14 +266,18 @@ def _mean_in(mean: float, low: float, high: float, places: int) -> str:
     return f"{mean:.{places}f} [{low:.{places}f}, {high:.{places}f}]"
 
 
-def _delta_text(d, metric: Metric, places: int) -> str:
-    """'+0.012 [-0.004, +0.028]'; '↑*' (better) or '↓*' (worse) when the CI excludes 0."""
+def _delta_text(comparison: Comparison, metric: Metric, places: int) -> str:
+    """'+0.012 [-0.004, +0.028]'; '↑*' (better) or '↓*' (worse) when significant after the family's adjustment;
+    '(seeds only)' for a test over seeds alone (runs without per-item scores)."""
+    d = comparison.delta
     if not math.isfinite(d.mean):
         return ""
     text = f"{d.mean:+,.{places}f}"
     if math.isfinite(d.low):
         text += f" [{d.low:+,.{places}f}, {d.high:+,.{places}f}]"
-    if not d.significant:
+    if comparison.in_family and comparison.basis == SEEDS:
+        text += " (seeds only)"
+    if not comparison.significant:
         return text
     return f"{text} {'↑' if (d.mean > 0) == metric.higher_is_better else '↓'}*"
 
