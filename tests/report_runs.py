@@ -20,7 +20,7 @@ import numpy as np
 
 MIX_FRACTION = {"30_70": 0.3, "50_50": 0.5, "70_30": 0.7}
 SOURCES = ("synthetic", "human")
-EVAL_ROWS = 16  # held-out rows per source, as data.eval_per_source has it
+EVAL_ROWS = 16  # held-out rows per source (data.eval_per_source)
 HELDOUT_ROWS = 26  # an external set's rows (the seed tasks)
 SD_ITEM, SD_LEVEL_ITEM, SD_RESID = 0.5, 0.08, 0.04  # per-token NLL: item difficulty, level x item, seed x item
 
