@@ -137,7 +137,7 @@ def start_tracking(
 
 TAGGED_FACTORS = ("mix", "model", "lora", "seed", "diversity")
 # Overrides that say where a run logs and caches, never what it is (identity.INCIDENTAL), and the study (its group).
-UNTAGGED = ("tracking", "paths", "force", "study", "hydra")
+UNTAGGED = ("tracking", "paths", "force", "study", "study_primary", "hydra")
 MAX_TAG = 64  # W&B refuses a longer tag, and with it the whole run
 
 
