@@ -212,7 +212,8 @@ def test_a_run_records_diversity_and_the_level_changes_the_rows(cache_dir):
         assert div["level"] == level and div["sources"].keys() == {"human", "synthetic"}
         assert data.report["budget"] == len(data.train) == 128  # the same budget at every level
         # The pool is measured on the same 256 rows of each ~290-row pool at every level (measure_sample).
-        assert div["train"]["rows"] == 128 and div["pool"]["rows"] == 512 and div["pool_rows_total"] == 581
+        held_out = 2 * compose_config(["model=tiny"]).data.eval_per_source
+        assert div["train"]["rows"] == 128 and div["pool"]["rows"] == 512 and div["pool_rows_total"] == 613 - held_out
         assert div["train"]["tasks"] <= 14  # the bundled data's `task` field gives task coverage
     assert runs["low"].report["diversity"]["train"]["tasks"] < runs["high"].report["diversity"]["train"]["tasks"]
 
@@ -328,7 +329,8 @@ def test_a_large_source_is_filtered_only_as_far_as_the_budget_needs(cache_dir, t
 @pytest.mark.slow
 def test_when_too_few_examined_rows_pass_the_filters_more_are_examined(cache_dir, tmp_path):
     source = _large_source(tmp_path / "copies.jsonl", 90, duplicates=40)  # 90 distinct rows, 40 copies of each
-    config = compose_config(["model=tiny", f"data.sources.human.path={source}", "data.budget=16", "diversity.pool_sample=64"])
+    overrides = ["model=tiny", f"data.sources.human.path={source}", "data.budget=16", "diversity.pool_sample=64"]
+    config = compose_config([*overrides, "data.eval_per_source=16"])  # 16 + 64 rows needed: fewer than the 90 distinct
     need = config.data.eval_per_source + 64
     human = prepare_data(data_stage_inputs(config)).report["sources"]["human"]
     assert human["rows_examined"] > 2 * need and human["rows_kept"] >= need  # doubled until enough rows passed
