@@ -16,7 +16,6 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from sft_ablate.report.runs import DERIVED, Metric, is_level_number, level_order  # noqa: E402
-from sft_ablate.report.stats import mean_ci  # noqa: E402
 
 # What a known factor's axis says; any other factor's axis is labelled with its name (train.epochs).
 AXES = {
@@ -44,13 +43,10 @@ def axis_label(axis: str) -> str:
     return AXES.get(axis, axis)
 
 
-def factor_plot(
-    frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Path, title: str, estimate: Estimator | None = None
-) -> Path:
+def factor_plot(frame: pd.DataFrame, axis: str, metrics: list[Metric], path: Path, title: str, estimate: Estimator) -> Path:
     """One panel per metric: every run as a dot, each level's mean with its 95% CI as an error bar (`estimate` of
-    the level's runs: the tables' level means; default: the Student t over runs). A numeric factor is plotted on a
+    the level's runs: the tables' level means, so a plot never shows another interval than its table). A numeric factor is plotted on a
     number line; any other at evenly spaced levels, in their report order."""
-    estimate = estimate or (lambda runs, metric: mean_ci(runs[metric.column]))
     levels = level_order(frame, axis)
     numeric = all(is_level_number(v) for v in levels)
     positions = {level: (level if numeric else i) for i, level in enumerate(levels)}
