@@ -39,7 +39,7 @@ class StudyResult:
 
     @property
     def claims(self) -> bool:
-        return any(VERDICT.search(v) and VERDICT.search(v)["word"] == "can conclude" for v in self.verdicts)
+        return any(found["word"] == "can conclude" for found in map(VERDICT.search, self.verdicts) if found)
 
 
 def split_halves(source: Path, out_dir: Path, split_seed: int, name: str = "") -> tuple[Path, Path]:
