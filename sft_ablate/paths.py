@@ -1,4 +1,4 @@
-"""Where things are: the shipped configs and sample data, the public data beside a checkout, the cache.
+"""Where things are: the shipped configs and sample data, the public eval data directory, the cache.
 
 The configs (conf/ at the repository's top level, with sweeps/ as its `sweep` group through the conf/sweep link)
 are packaged into the wheel as ``sft_ablate/conf`` (see pyproject.toml); in a source checkout they are read from
@@ -27,15 +27,28 @@ def sample_data_path(name: str) -> str:
     return str(SAMPLE_DATA_DIR / name)
 
 
-def shared_data_path(name: str) -> str:
-    """Public data beside the checkout (../shared/data), or where SFT_ABLATE_SHARED_DATA points."""
-    root = os.environ.get("SFT_ABLATE_SHARED_DATA", str(PROJECT_ROOT.parent / "shared" / "data"))
-    return str(Path(root) / name)
-
-
 def default_cache_dir() -> Path:
     """Converted models, tokenized data, embeddings and answers shared by all runs ($SFT_ABLATE_CACHE)."""
     return Path(os.environ.get("SFT_ABLATE_CACHE", Path.home() / ".cache" / "sft-ablate")).expanduser()
+
+
+DATA_DIR_ENV = "SFT_ABLATE_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """Public eval data (benchmarks, arena prompts, decontamination lists) by Hugging Face dataset id:
+    $SFT_ABLATE_DATA_DIR, else data/ in the cache. `python -m sft_ablate.data_fetch` fills it; a run online
+    fills it on first use."""
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env).expanduser() if env else default_cache_dir() / "data"
+
+
+def dataset_path(repo: str, config: str = "default", split: str = "train") -> str:
+    """`${dataset:openai/gsm8k,main,test}`: the file of one split of a hub dataset in the data dir,
+    <data_dir>/<org>/<name>/<config>/<split>.jsonl, whether or not it is there yet (its readers fetch or explain)."""
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise ValueError(f"dataset id must be ORG/NAME, got {repo!r}")
+    return str(data_dir() / repo / config / f"{split}.jsonl")
 
 
 @dataclass

@@ -237,15 +237,19 @@ def test_only_the_configured_kinds_are_looked_for():
 
 def test_bundled_data_has_no_pii_flags_and_passes_every_filter():
     """The bundled files carry versions, dates, prices, ISBNs and order numbers on purpose, and no PII at all:
-    every flag would be a false positive. They also hold no duplicates or eval-prompt copies."""
+    every flag would be a false positive. They also hold no duplicates, and one eval-prompt copy: a human answer
+    that is ARC-Easy's question 9 with its gold choice ("Plants use sunlight to make" ... "food."), found when
+    the ARC data is there (the tests' data dir)."""
     sources = {
         name: load_source(name, SourceConfig(path=str(SAMPLE_DATA_DIR / f"{name}.jsonl")), "fail").examples
         for name in ("human", "synthetic")
     }
     result = apply_filters(sources, compose_config([]).quality)
     assert result.edited == {"human": {}, "synthetic": {}}
-    assert all(n == 0 for counts in result.removed.values() for n in counts.values()), result.removed
-    assert len(result.dropped) == 0
+    arc = "allenai/ai2_arc/ARC-Easy/test:question" in result.eval_prompts
+    removed = {(s, f): n for s, counts in result.removed.items() for f, n in counts.items() if n}
+    assert removed == ({("human", "decontaminate"): 1} if arc else {}), result.removed
+    assert [d.origin.rsplit("/", 1)[1] for d in result.dropped] == (["human.jsonl:140"] if arc else [])
 
 
 # ---------------------------------------------------------------- config and eval-prompt files

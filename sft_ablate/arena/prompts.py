@@ -11,6 +11,7 @@ from typing import Any
 from sft_ablate.arena.judges import JudgeConfig
 from sft_ablate.arena.schema import ArenaConfig
 from sft_ablate.cache import content_key
+from sft_ablate.data.fetch import ensure_dataset_file
 from sft_ablate.errors import DataError
 from sft_ablate.io import read_jsonl_objects
 
@@ -31,7 +32,7 @@ class ArenaPrompt:
 
 def load_prompts(arena: ArenaConfig, judge: JudgeConfig) -> tuple[list[ArenaPrompt], int]:
     """The arena prompts, and how many were skipped because the judge could not decide them."""
-    path = Path(arena.prompts).expanduser()
+    path = ensure_dataset_file(Path(arena.prompts).expanduser(), "arena.prompts")  # a hub set in the data dir: fetched or explained
     references = _mt_bench_references(Path(arena.references).expanduser()) if arena.references else {}
     prompts, skipped = [], 0
     for origin, row in read_jsonl_objects(path, "arena.prompts"):

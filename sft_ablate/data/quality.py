@@ -105,6 +105,7 @@ class QualityResult:
     filters: list[str] = field(default_factory=list)  # as they ran
     dropped: list[BadRow] = field(default_factory=list)  # removed and rewritten rows, with reasons
     eval_prompts: dict[str, int] = field(default_factory=dict)  # what the filters read: "path:field" -> prompts
+    eval_prompts_missing: list[str] = field(default_factory=list)  # optional sets not there: not checked
 
     def source_counts(self, source: str) -> dict[str, Any]:
         """What the filters did to one source, as results.json's data.sources.<name> records it."""
@@ -117,7 +118,11 @@ class QualityResult:
 
     def summary(self) -> dict[str, Any]:
         """results.json's data.quality."""
-        return {"filters": list(self.filters), "eval_prompts": self.eval_prompts}
+        return {
+            "filters": list(self.filters),
+            "eval_prompts": self.eval_prompts,
+            "eval_prompts_missing": self.eval_prompts_missing,
+        }
 
 
 def apply_filters(
@@ -137,6 +142,7 @@ def apply_filters(
         outcome = run_filter(name, rows, config, context)
         _record(result, name, outcome)
         result.eval_prompts.update(outcome.read)
+        result.eval_prompts_missing += outcome.missing
     for source, counts in result.removed.items():
         if any(counts.values()):
             log.info("quality filters, source %r: removed %s", source, ", ".join(f"{f}={n}" for f, n in counts.items() if n))

@@ -2,8 +2,9 @@
 
 An entry of eval.benchmarks is one of:
 - a local task: the name of a YAML file in sft_ablate/evaluation/benchmarks/ (`arc_easy`; `arc_easy|5` for
-  5-shot), or the path of a task YAML anywhere (`my_evals/legal.yaml`). Its data is a local file, read and
-  checked here;
+  5-shot), or the path of a task YAML anywhere (`my_evals/legal.yaml`). Its data is a local file, or a hub
+  dataset split in the data dir (`${dataset:openai/gsm8k,main,test}`, fetched there when missing and online;
+  data/fetch.py), read and checked here;
 - a lighteval task string as lighteval 0.13 writes it (`mmlu:anatomy|0`; `lighteval|gsm8k|5`, whose
   suite part lighteval ignores; the older `suite|task|shots|truncate` is read too). Its data comes from
   the Hugging Face Hub, so we check here that the hub answers, and fail at once when it does not.
@@ -23,8 +24,6 @@ import json
 import logging
 import re
 import string
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,19 +32,19 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sft_ablate.cache import building, content_key, file_fingerprint
+from sft_ablate.data.fetch import HUB_TIMEOUT, ensure_dataset_file, hub_unreachable
 from sft_ablate.data.formats import RowProblem
 from sft_ablate.data.sources import FILE_SUFFIXES, read_file_rows
 from sft_ablate.errors import ConfigError, DataError, EnvironmentProblem
 from sft_ablate.evaluation.answers import final_number, number_text
 from sft_ablate.evaluation.schema import EvalConfig
-from sft_ablate.paths import BENCHMARK_TASKS_DIR, sample_data_path, shared_data_path
+from sft_ablate.paths import BENCHMARK_TASKS_DIR, dataset_path, sample_data_path
 
 log = logging.getLogger(__name__)
 
 BENCHMARKS_DIR = BENCHMARK_TASKS_DIR
 KINDS = ("multiple_choice", "generative")
 ANSWERS = ("exact", "numeric")
-HUB_TIMEOUT = 10.0  # seconds for the one request that tells whether the hub answers
 CACHED_HINT = ". A dataset already in your Hugging Face cache is read with HF_HUB_OFFLINE=1"
 
 
@@ -58,6 +57,9 @@ class LocalTaskSpec:
     prompt: str = "{query}"  # a Python format string over the row's fields
     gold: str = "gold"  # the field with the answer: a choice index or choice field name, or the reference text
     choices: Any = "choices"  # multiple_choice: a field holding the list of choices, or a list of fields
+    # multiple_choice: a field with one label per choice ("A".."D"); gold is then the right choice's label.
+    # Fields may be dotted into an object: ARC's `choices: choices.text`, `choice_labels: choices.label`.
+    choice_labels: str | None = None
     choice_prefix: str = " "  # put before each choice (and generative reference): it continues the prompt
     answer: str = "exact"  # generative: exact (stripped text) | numeric (the number after answer_marker)
     answer_marker: str | None = None  # numeric: the number right after this marker; null: the last number
@@ -192,8 +194,8 @@ def _with_includes(path: Path, chain: tuple[Path, ...]) -> DictConfig:
 
 
 def _register_resolvers() -> None:
-    """The same ${sample_data:...} and ${shared_data:...} as in conf/, also when Hydra is not running."""
-    for name, fn in (("sample_data", sample_data_path), ("shared_data", shared_data_path)):
+    """The same ${sample_data:...} and ${dataset:...} as in conf/, also when Hydra is not running."""
+    for name, fn in (("sample_data", sample_data_path), ("dataset", dataset_path)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_resolver(name, fn)
 
@@ -233,6 +235,7 @@ def _local_task(request: str, task_file: Path, shots: int | None, max_samples: i
 def read_task_rows(spec: LocalTaskSpec, path: Path, task: str, task_file: Path, key: str) -> list[dict[str, Any]]:
     """Every row of a task's file, checked and turned into {"query", "choices", "gold"}; errors name file:line."""
     where = f"(benchmark task {task!r}, {task_file})"
+    path = ensure_dataset_file(path, f"benchmark task {task!r} ({key})")
     if not path.exists():
         raise DataError(f"benchmark task {task!r}: file not found: {path} ({key}: in {task_file})")
     if path.suffix.lower() not in FILE_SUFFIXES:
@@ -256,8 +259,9 @@ def task_row(spec: LocalTaskSpec, row: Any) -> dict[str, Any]:
     needed = [*prompt_fields(spec.prompt), spec.gold]
     if spec.kind == "multiple_choice":
         needed += [spec.choices] if isinstance(spec.choices, str) else spec.choices
+        needed += [spec.choice_labels] if spec.choice_labels else []
     for name in needed:
-        if name not in row or row[name] is None:
+        if _field(row, name) is None:
             raise RowProblem(f"missing field {name!r} (fields: {', '.join(sorted(row)) or 'none'})")
     try:
         query = spec.prompt.format_map(row)
@@ -266,7 +270,7 @@ def task_row(spec: LocalTaskSpec, row: Any) -> dict[str, Any]:
     if spec.kind == "multiple_choice":
         choices = _choices(spec, row)
         return {"query": query, "choices": [spec.choice_prefix + c for c in choices], "gold": _gold_index(spec, row, choices)}
-    reference = str(row[spec.gold])
+    reference = str(_field(row, spec.gold))
     if spec.answer == "numeric" and extract_number(reference, spec.answer_marker) is None:
         after = f"after {spec.answer_marker!r}" if spec.answer_marker else "in it"
         raise RowProblem(f"field {spec.gold!r} has no number {after}: {reference[-80:]!r}")
@@ -283,20 +287,34 @@ def prompt_fields(prompt: str) -> list[str]:
     return sorted({re.split(r"[.\[]", n)[0] for n in names})
 
 
+def _field(row: dict[str, Any], name: str) -> Any:
+    """A row's field, or None; `a.b` reads field b of the object in field a (a field named `a.b` wins)."""
+    if name in row:
+        return row[name]
+    value: Any = row
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _as_list(spec_field: str, values: Any, what: str) -> list[Any]:
+    if isinstance(values, str) and values.lstrip().startswith("["):  # a JSON list in a CSV cell
+        try:
+            values = json.loads(values)
+        except json.JSONDecodeError as err:
+            raise RowProblem(f"field {spec_field!r} holds malformed JSON: {err.msg}") from None
+    if hasattr(values, "tolist"):  # numpy arrays from Parquet
+        values = values.tolist()
+    if not isinstance(values, list):
+        raise RowProblem(f"field {spec_field!r} must be {what}, got {type(values).__name__}")
+    return values
+
+
 def _choices(spec: LocalTaskSpec, row: dict[str, Any]) -> list[str]:
     if isinstance(spec.choices, list):
         values = [row[name] for name in spec.choices]
     else:
-        values = row[spec.choices]
-        if isinstance(values, str) and values.lstrip().startswith("["):  # a JSON list in a CSV cell
-            try:
-                values = json.loads(values)
-            except json.JSONDecodeError as err:
-                raise RowProblem(f"field {spec.choices!r} holds malformed JSON: {err.msg}") from None
-        if hasattr(values, "tolist"):  # numpy arrays from Parquet
-            values = values.tolist()
-        if not isinstance(values, list):
-            raise RowProblem(f"field {spec.choices!r} must be a list of choices, got {type(values).__name__}")
+        values = _as_list(spec.choices, _field(row, spec.choices), "a list of choices")
     if len(values) < 2:
         raise RowProblem(f"needs at least 2 choices, got {len(values)}")
     choices = [str(v) for v in values]
@@ -306,7 +324,12 @@ def _choices(spec: LocalTaskSpec, row: dict[str, Any]) -> list[str]:
 
 
 def _gold_index(spec: LocalTaskSpec, row: dict[str, Any], choices: list[str]) -> int:
-    value = row[spec.gold]
+    value = _field(row, spec.gold)
+    if spec.choice_labels:  # ARC: answerKey "B" among choices.label ["A", "B", "C", "D"]
+        labels = [str(v) for v in _as_list(spec.choice_labels, _field(row, spec.choice_labels), "a list of labels")]
+        if len(labels) != len(choices) or str(value) not in labels:
+            raise RowProblem(f"field {spec.gold!r} is {value!r}, not one of the {len(choices)} labels {labels}")
+        return labels.index(str(value))
     if isinstance(spec.choices, list) and value in spec.choices:  # e.g. answer: "B" with choices: [A, B, C, D]
         return spec.choices.index(value)
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
@@ -430,17 +453,6 @@ def check_hub_dataset(request: str, name: str, repo: str, subset: str | None, re
         raise EnvironmentProblem(f"{offline} (the hub answered {str(err).splitlines()[0]})") from err
     except Exception as err:  # no connection: httpx/requests/OS errors, depending on the client version
         raise EnvironmentProblem(f"{offline} ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from err
-
-
-def hub_unreachable(endpoint: str) -> str | None:
-    """None when the hub's endpoint answers at all (any HTTP status), else what went wrong."""
-    try:
-        urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=HUB_TIMEOUT)
-    except urllib.error.HTTPError:
-        return None
-    except (OSError, ValueError) as err:  # URLError, timeouts, refused connections, a malformed endpoint
-        return f"{type(err).__name__}: {getattr(err, 'reason', err)}"
-    return None
 
 
 def _offline_message(request: str, name: str, repo: str | None, why: str = "the hub is not reachable") -> str:

@@ -6,7 +6,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.plugins import Plugins
 from omegaconf import OmegaConf
 
-from sft_ablate.paths import CONF_DIR, sample_data_path, shared_data_path
+from sft_ablate.paths import CONF_DIR, dataset_path, sample_data_path
 
 
 def register() -> None:
@@ -19,7 +19,7 @@ def register() -> None:
 
     register_schema()
     OmegaConf.register_resolver("sample_data", sample_data_path, replace=True)
-    OmegaConf.register_resolver("shared_data", shared_data_path, replace=True)
+    OmegaConf.register_resolver("dataset", dataset_path, replace=True)  # public eval data by hub id (paths.data_dir)
     OmegaConf.register_resolver("group_options", group_options, replace=True)
     store = ConfigStore.instance()
     Plugins.instance().register(GridSweeper)

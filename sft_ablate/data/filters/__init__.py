@@ -52,6 +52,7 @@ class FilterOutcome:
     removed: dict[int, str] = field(default_factory=dict)  # the rows it removes, and why
     edited: dict[int, Edit] = field(default_factory=dict)  # the rows it rewrites
     read: dict[str, int] = field(default_factory=dict)  # what it read, and how many items ("path:field" -> prompts)
+    missing: list[str] = field(default_factory=list)  # optional inputs it could not read ("path:field")
 
 
 class QualityFilter(Protocol):

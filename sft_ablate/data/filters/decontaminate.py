@@ -1,5 +1,9 @@
 """decontaminate: rows sharing an n-gram (13 words by default) with an eval prompt: the benchmarks' and the arena's
-prompt files (quality.decontaminate.eval_prompts), and every turn of the external held-out sets (eval.heldout_sets)."""
+prompt files (quality.decontaminate.eval_prompts), and every turn of the external held-out sets (eval.heldout_sets).
+
+A prompt file may be a public dataset in the data dir (`${dataset:openai/gsm8k,main,test}`, data/fetch.py): read
+when there, fetched when missing and the hub answers. An optional one that is neither is recorded as missing in
+results.json (data.quality.eval_prompts_missing), and one log line for all of them says how to fetch them."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 
 from omegaconf import MISSING
 
+from sft_ablate.data.fetch import DatasetRef, MissingDataset, ensure_dataset_file, fetch_hint, ref_for, where_data_dir
 from sft_ablate.data.filters import QUALITY_FILTERS, FilterContext, FilterOutcome
 from sft_ablate.data.formats import conversation_text, words
 from sft_ablate.data.sources import Example
@@ -26,7 +31,7 @@ class EvalPromptFile:
 
     path: str = MISSING  # .jsonl
     field: str = MISSING  # the field with the prompt: a string, or a list of strings (turns)
-    optional: bool = False  # true: skip quietly when the file is absent (e.g. ../shared data)
+    optional: bool = False  # true: when absent (a public set not fetched), recorded as missing instead of failing
 
 
 @dataclass
@@ -51,14 +56,22 @@ class EvalPrompt:
 
 @QUALITY_FILTERS.register("decontaminate", DecontaminateConfig)
 def decontaminate(rows: list[Example], settings: DecontaminateConfig, context: FilterContext) -> FilterOutcome:
-    prompts, read = read_eval_prompts(settings)
+    found = read_eval_prompts(settings)
+    prompts, read = found.prompts, found.counts
     for set_name, examples in context.heldout.items():  # every turn: a held-out answer must not be trained on either
         prompts += [EvalPrompt(m["content"], e.origin) for e in examples for m in e.messages]
         read[f"eval.heldout_sets.{set_name}"] = len(examples)
-    return FilterOutcome(removed=dict(contaminated(rows, prompts, settings)), read=read)
+    return FilterOutcome(removed=dict(contaminated(rows, prompts, settings)), read=read, missing=found.missing)
 
 
-def read_eval_prompts(settings: DecontaminateConfig) -> tuple[list[EvalPrompt], dict[str, int]]:
+@dataclass
+class EvalPrompts:
+    prompts: list[EvalPrompt]
+    counts: dict[str, int]  # "what:field" -> prompts read from it
+    missing: list[str]  # the optional sets that were not there, and why
+
+
+def read_eval_prompts(settings: DecontaminateConfig) -> EvalPrompts:
     """The eval prompts to keep out of training, from every configured file (a list field gives one prompt per item).
 
     The benchmark and arena features add their prompt files to `quality.decontaminate.eval_prompts`; this is the
@@ -66,11 +79,20 @@ def read_eval_prompts(settings: DecontaminateConfig) -> tuple[list[EvalPrompt], 
     """
     prompts: list[EvalPrompt] = []
     counts: dict[str, int] = {}
+    missing: dict[str, DatasetRef | None] = {}
     for source in settings.eval_prompts:
         path = Path(source.path).expanduser()
+        label = _label(path)
+        try:
+            path = ensure_dataset_file(path, "decontamination (quality.decontaminate.eval_prompts)")
+        except MissingDataset:
+            if not source.optional:
+                raise
+            missing[f"{label}:{source.field}"] = ref_for(path)
+            continue
         if not path.exists():
             if source.optional:
-                log.info("decontamination: %s is absent; skipped (optional)", path)
+                missing[f"{label}:{source.field}"] = None
                 continue
             raise DataError(
                 f"decontamination: eval prompt file not found: {path} "
@@ -87,8 +109,28 @@ def read_eval_prompts(settings: DecontaminateConfig) -> tuple[list[EvalPrompt], 
             for text in value if isinstance(value, list) else [value]:
                 if isinstance(text, str) and text.strip():
                     prompts.append(EvalPrompt(text, origin))
-        counts[f"{path}:{source.field}"] = len(prompts) - before
-    return prompts, counts
+        counts[f"{label}:{source.field}"] = len(prompts) - before
+    if missing:
+        log.warning("%s", _missing_line(missing))
+    return EvalPrompts(prompts, counts, list(missing))
+
+
+def _label(path: Path) -> str:
+    """How results.json names a prompt file: a data-dir dataset by its id (the same set on every machine)."""
+    ref = ref_for(path)
+    return f"{ref.repo}/{ref.config}/{ref.split}" if ref else str(path)
+
+
+def _missing_line(missing: dict[str, DatasetRef | None]) -> str:
+    """One line for every optional set not checked: which, where they were looked for, how to get them."""
+    refs = [ref for ref in missing.values() if ref is not None]
+    others = [label for label, ref in missing.items() if ref is None]
+    line = f"decontamination: not checked against {', '.join(missing)}"
+    if refs:
+        line += f": not in the data dir {where_data_dir()} and the hub cannot be reached; fetch them: {fetch_hint(refs)}"
+    if others:
+        line += f" (no such file: {', '.join(others)})"
+    return line
 
 
 def _read_prompt_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
