@@ -25,7 +25,7 @@ from sft_ablate.arena.judges import JudgeConfig, judge_hash
 from sft_ablate.arena.leaderboard import Leaderboard, elo_metrics, leaderboard, rounded
 from sft_ablate.arena.prompts import load_prompts
 from sft_ablate.arena.schema import ArenaConfig
-from sft_ablate.arena.store import STORE_FILE, ArenaStore
+from sft_ablate.arena.store import ArenaStore, Location, store_location
 from sft_ablate.cache import content_key
 from sft_ablate.record.items import ARENA_GROUP, SET_ARENA
 
@@ -49,13 +49,15 @@ class ArenaResult:
         return self.summary["leaderboard"]
 
 
-def store_path(arena: ArenaConfig, run_dir: Path) -> Path:
-    return Path(arena.store).expanduser() if arena.store else run_dir.parent / STORE_FILE
+def store_path(arena: ArenaConfig, run_dir: Path) -> Location:
+    return store_location(arena.store, run_dir.parent)  # a SQLite file, or a PostgreSQL URL as given
 
 
-def run_model_id(store_file: Path, run_dir: Path) -> str:
+def run_model_id(store_file: Location, run_dir: Path) -> str:
     """The run dir relative to the store's dir (e.g. '0_30_70_r8_s0' in a multirun), or its full path."""
     run_dir = run_dir.resolve()
+    if not isinstance(store_file, Path):  # a database, which many studies may share: the full path
+        return str(run_dir)
     try:
         return run_dir.relative_to(store_file.resolve().parent).as_posix()
     except ValueError:

@@ -1,4 +1,4 @@
-"""The arena store: one SQLite file shared by every run under an outputs root.
+"""The arena store: one SQLite file shared by every run under an outputs root, or a PostgreSQL database.
 
 It holds the models in the pool, their answers (generations), the judge configs, the scheduled battles
 and the judgments. SQLite because the concurrent runs of a multirun (or a SLURM array on one node) must
@@ -7,7 +7,9 @@ all add to one pool without losing or half-writing anything, and a database file
   for the lock instead of failing;
 - every write is one ``BEGIN IMMEDIATE`` transaction, so a process killed at any moment leaves each row
   either fully there or not there at all (tests/test_arena_store.py kills writers with SIGKILL).
-WAL needs a local filesystem (not NFS): on a cluster, point ``arena.store`` at node-local or shared-block storage.
+WAL needs a local filesystem (not NFS). On a cluster, ``arena.store`` can name a PostgreSQL database instead
+(``postgresql+psycopg://USER@HOST:PORT/DATABASE``, the password in PGPASSWORD or ~/.pgpass), with the same
+guarantees and the same SQL (postgres.py; tests/test_arena_postgres.py).
 """
 
 from __future__ import annotations
@@ -21,15 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sft_ablate.arena.postgres import PostgresConnection, is_database_url
+from sft_ablate.errors import SftAblateError
+
 STORE_FILE = "arena.sqlite"
 BUSY_TIMEOUT_MS = 60_000  # a multirun's writers hold the lock for milliseconds; a minute is generous
 
+# Written once for both engines: {real} is a float column's type; {battle_order} is PostgreSQL's insertion-order
+# column (SQLite has its rowid).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
     id TEXT PRIMARY KEY,          -- 'base/<model>' or the run dir relative to the store
     kind TEXT NOT NULL,           -- 'base', 'run' or 'external' (answers imported by the CLI)
     info TEXT NOT NULL,           -- JSON: run dir, factors, base model dir
-    added_at REAL NOT NULL
+    added_at {real} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS prompts (
     key TEXT PRIMARY KEY,         -- content hash of the prompt (turns, reference, answer) and the sampling settings
@@ -48,7 +55,7 @@ CREATE TABLE IF NOT EXISTS judges (
     config TEXT NOT NULL          -- JSON of the judge config, so `python -m sft_ablate.arena` can judge more
 );
 CREATE TABLE IF NOT EXISTS battles (
-    judge TEXT NOT NULL,
+    {battle_order}judge TEXT NOT NULL,
     prompt_key TEXT NOT NULL,
     seed INTEGER NOT NULL,
     model_a TEXT NOT NULL,
@@ -62,13 +69,15 @@ CREATE TABLE IF NOT EXISTS judgments (
     judge TEXT NOT NULL,
     verdict TEXT,                 -- 'A' (first shown wins), 'B', 'C' (tie), or NULL: unparseable
     raw TEXT NOT NULL,            -- the judge's own words (or the reference judge's reason)
-    created_at REAL NOT NULL
+    created_at {real} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,        -- judge_calls: judgments asked of a judge, ever
-    value INTEGER NOT NULL
+    value BIGINT NOT NULL
 );
 """
+SQLITE = {"real": "REAL", "battle_order": "", "order_by": "b.rowid"}
+POSTGRES = {"real": "DOUBLE PRECISION", "battle_order": "seq BIGSERIAL,\n    ", "order_by": "b.seq"}
 
 
 @dataclass(frozen=True)
@@ -83,22 +92,53 @@ class StoredBattle:
     judged_ba: bool
 
 
-class ArenaStore:
-    """A connection to the store; open one per process (``with ArenaStore(path) as store:``)."""
+Location = Path | str  # a SQLite file, or a PostgreSQL URL (postgresql+psycopg://USER@HOST:PORT/DATABASE)
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+def store_location(value: str | Path | None, default_dir: Path) -> Location:
+    """Where ``arena.store`` (or a command's argument) points: a URL as given, else a file path
+    (``STORE_FILE`` in ``default_dir`` when unset)."""
+    if value is None or value == "":
+        return default_dir / STORE_FILE
+    return value if is_database_url(value) else Path(value).expanduser()
+
+
+def store_exists(location: Location) -> bool:
+    """A SQLite file that is there; a database is there when it takes a connection."""
+    if not is_database_url(location):
+        return Path(location).is_file()
+    try:
+        ArenaStore(location).close()
+    except SftAblateError:
+        return False
+    return True
+
+
+class ArenaStore:
+    """A connection to the store; open one per process (``with ArenaStore(location) as store:``)."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location if is_database_url(location) else Path(location)
+        self.db: sqlite3.Connection | PostgresConnection
+        if isinstance(self.location, str):
+            self.dialect = POSTGRES
+            self.db = PostgresConnection(self.location, SCHEMA.format(**POSTGRES))
+            return
+        self.dialect = SQLITE
+        self.location.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we open every transaction ourselves, with BEGIN IMMEDIATE (the write lock
         # first), so two writers never deadlock upgrading a read lock.
-        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self.db = sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")  # a commit is on disk before we go on
         with self.transaction():
-            for statement in SCHEMA.split(";"):
+            for statement in SCHEMA.format(**SQLITE).split(";"):
                 if statement.strip():
                     self.db.execute(statement)
+
+    def __str__(self) -> str:
+        return str(self.location)
 
     def __enter__(self) -> ArenaStore:
         return self
@@ -110,7 +150,11 @@ class ArenaStore:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection | PostgresConnection]:
+        if isinstance(self.db, PostgresConnection):
+            with self.db.transaction() as db:
+                yield db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -136,7 +180,7 @@ class ArenaStore:
     def add_prompts(self, prompts: dict[str, dict[str, Any]]) -> None:
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO prompts (key, prompt) VALUES (?, ?)",
+                "INSERT INTO prompts (key, prompt) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(k, json.dumps(p, ensure_ascii=False, sort_keys=True)) for k, p in prompts.items()],
             )
 
@@ -147,7 +191,8 @@ class ArenaStore:
         """(model, prompt_key, seed, answers). A concurrent writer's answers, stored first, are kept."""
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO generations (model, prompt_key, seed, answers, length) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO generations (model, prompt_key, seed, answers, length) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [(m, k, s, json.dumps(a, ensure_ascii=False), len(a[-1].split())) for m, k, s, a in rows],
             )
 
@@ -171,7 +216,8 @@ class ArenaStore:
     def add_judge(self, judge_hash: str, config: dict[str, Any]) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO judges (hash, config) VALUES (?, ?)", (judge_hash, json.dumps(config, sort_keys=True))
+                "INSERT INTO judges (hash, config) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (judge_hash, json.dumps(config, sort_keys=True)),
             )
 
     def judges(self) -> dict[str, dict[str, Any]]:
@@ -180,7 +226,11 @@ class ArenaStore:
     def add_battles(self, rows: Iterable[tuple[str, str, int, str, str, str, str]]) -> None:
         """(judge, prompt_key, seed, model_a, model_b, key_ab, key_ba)."""
         with self.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO battles VALUES (?, ?, ?, ?, ?, ?, ?)", list(rows))
+            db.executemany(
+                "INSERT INTO battles (judge, prompt_key, seed, model_a, model_b, key_ab, key_ba) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                list(rows),
+            )
 
     def judged(self, keys: Iterable[str]) -> set[str]:
         keys = list(keys)
@@ -195,15 +245,15 @@ class ArenaStore:
         """One judgment and the call counter, in one transaction: committed as soon as the judge answers."""
         with self.transaction() as db:
             inserted = db.execute(
-                "INSERT OR IGNORE INTO judgments (key, judge, verdict, raw, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO judgments (key, judge, verdict, raw, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (key, judge, verdict, raw, time.time()),
             ).rowcount
             db.execute(
-                "INSERT INTO counters (name, value) VALUES ('judge_calls', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1"
+                "INSERT INTO counters (name, value) VALUES ('judge_calls', 1) ON CONFLICT(name) DO UPDATE SET value = counters.value + 1"
             )
             db.execute(
                 "INSERT INTO counters (name, value) VALUES ('judgments_inserted', ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                "ON CONFLICT(name) DO UPDATE SET value = counters.value + excluded.value",
                 (inserted,),
             )
 
@@ -215,7 +265,7 @@ class ArenaStore:
         rows = self.db.execute(
             "SELECT b.model_a, b.model_b, b.prompt_key, b.seed, j1.verdict, j2.verdict, j1.key IS NOT NULL, j2.key IS NOT NULL "
             "FROM battles b LEFT JOIN judgments j1 ON j1.key = b.key_ab LEFT JOIN judgments j2 ON j2.key = b.key_ba "
-            "WHERE b.judge = ? ORDER BY b.rowid",
+            f"WHERE b.judge = ? ORDER BY {self.dialect['order_by']}",
             (judge,),
         ).fetchall()
         return [StoredBattle(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7])) for r in rows]

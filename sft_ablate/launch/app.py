@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sft_ablate.arena.postgres import check_url, is_database_url
 from sft_ablate.command import job_in, run_command
 from sft_ablate.config import to_config
 from sft_ablate.identity import completed_results, config_hash
@@ -70,6 +71,17 @@ def synth_main() -> None:
 
 def _start(app, conf_dir: Path) -> None:
     check_outputs_writable(sys.argv[1:], conf_dir)  # before Hydra, which fails on an unwritable dir with a traceback
+    check_store_urls(sys.argv[1:])
     sys.argv = [sys.argv[0], *quote_group_values(sys.argv[1:], config_groups())]
     register()
     app()
+
+
+def check_store_urls(argv: list[str]) -> None:
+    """An ``arena.store`` URL holds no password: Hydra writes the command line into the run dir before any code of
+    ours runs, so it is refused here, first (the password goes to PGPASSWORD or ~/.pgpass)."""
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        value = value.strip("'\"")
+        if key.lstrip("+~") == "arena.store" and is_database_url(value):
+            check_url(value)

@@ -3,7 +3,9 @@
 It prints the leaderboard (no judge call), draws a forest plot; `--add-battles` first judges every pair of
 models that has not met yet, `--update-results` writes the pool's ratings into every finished run,
 `--json` prints the leaderboard as JSON, `--validate A,B,C` prints Kendall tau between the arena's ranking
-and a known order (best first).
+and a known order (best first). ROOT may also be a PostgreSQL URL (``arena.store=postgresql+psycopg://...``).
+With ``--json``, stdout holds the one JSON document and nothing else: anything a library prints while the command
+works (transformers prints "[INFO] Running in WANDB offline mode" when it is imported) goes to stderr.
 
 `python -m sft_ablate.arena import NAME ANSWERS.jsonl --prompts PROMPTS.jsonl [--store FILE]` adds a model's
 answers from outside (another system, an API, a published model's outputs) to a store; the leaderboard
@@ -13,18 +15,21 @@ command above then judges and rates them. (A directory literally named `import` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
+from sft_ablate.arena.audit import audit_pool
 from sft_ablate.arena.battles import missing_fixtures, play
 from sft_ablate.arena.external import PromptFields, import_answers, load_judge, load_prompt_file
 from sft_ablate.arena.judges import judge_from_store
 from sft_ablate.arena.leaderboard import Leaderboard, leaderboard
 from sft_ablate.arena.pool_ratings import update_results
-from sft_ablate.arena.store import STORE_FILE, ArenaStore
+from sft_ablate.arena.postgres import is_database_url
+from sft_ablate.arena.store import STORE_FILE, ArenaStore, Location, store_location
 from sft_ablate.command import quiet_libraries, run_command
 from sft_ablate.errors import DataError
 from sft_ablate.launch.hydra_setup import register
@@ -76,6 +81,7 @@ def print_leaderboard(board: Leaderboard, judge_name: str) -> None:
         f"win rate vs {board.anchor} (95% CI)",
         "battles",
         "mean answer words",
+        "length-controlled (95% CI)",
     )
     for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
@@ -94,6 +100,7 @@ def print_leaderboard(board: Leaderboard, judge_name: str) -> None:
             win,
             str(row["battles"]),
             "" if row["mean_answer_length"] is None else f"{row['mean_answer_length']:.1f}",
+            "" if row["lc_rating"] is None else f"{row['lc_rating']:.0f} [{row['lc_ci_low']:.0f}, {row['lc_ci_high']:.0f}]",
         )
     Console(width=160).print(table)
 
@@ -114,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         args = _import_parser().parse_args(argv[1:])
         return run_command(lambda: _import_command(args))
     parser = argparse.ArgumentParser(prog="python -m sft_ablate.arena", description=__doc__.split("\n\n")[0])
-    parser.add_argument("root", type=Path, help=f"an outputs root holding {STORE_FILE} (e.g. a multirun dir), or the file")
+    parser.add_argument(
+        "root",
+        help=f"an outputs root holding {STORE_FILE} (e.g. a multirun dir), the file, or a postgresql+psycopg:// URL",
+    )
     parser.add_argument("--judge", help="the judge hash to rate by (default: the judge with the most battles)")
     parser.add_argument("--anchor", help="the model fixed at 1000 (default: the base model with the most battles)")
     parser.add_argument("--add-battles", action="store_true", help="first judge every pair of models that has not met")
@@ -128,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="the forest plot (default: ROOT/arena_leaderboard.png)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="embedding/model cache (default: $SFT_ABLATE_CACHE)")
     parser.add_argument("--json", action="store_true", help="print the leaderboard as JSON (for scripts), nothing else")
+    parser.add_argument("--audit", action="store_true", help="first judge the judge's ladder, enter the canary")
     parser.add_argument(
         "--validate",
         metavar="BEST,...,WORST",
@@ -146,7 +157,9 @@ def _import_parser() -> argparse.ArgumentParser:
     parser.add_argument("name", help="the model's name in the pool")
     parser.add_argument("answers", type=Path, help="JSONL: `answer` (see --text-field) and `id` or `prompt` per row")
     parser.add_argument("--prompts", type=Path, required=True, help="JSONL prompt file (fields: see --prompt-field...)")
-    parser.add_argument("--store", type=Path, default=Path(STORE_FILE), help=f"the store (default: ./{STORE_FILE})")
+    parser.add_argument(
+        "--store", default=STORE_FILE, help=f"the store: a file or a postgresql+psycopg:// URL (default: ./{STORE_FILE})"
+    )
     parser.add_argument("--judge", default="reference", help="a conf/judge option or judge YAML the store rates with")
     parser.add_argument("--fields", type=Path, help="YAML naming the prompt file's fields (prompt, id, reference, answer)")
     parser.add_argument("--prompt-field", default=None, help="the user turn (a string) or turns (a list); default turns")
@@ -169,23 +182,42 @@ def _import_command(args: argparse.Namespace) -> int:
     names = PromptFields(**{**names.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
     prompts = load_prompt_file(args.prompts, names, args.max_prompts)
     judge = load_judge(args.judge)
-    count = import_answers(args.store, args.name, args.answers, prompts, judge, args.text_field)
+    count = import_answers(store_location(args.store, Path.cwd()), args.name, args.answers, prompts, judge, args.text_field)
     print(f"imported {count} answers of {args.name} ({len(prompts)} prompts) into {args.store}; judge {judge.name}")
     return 0
 
 
 def _leaderboard_command(args: argparse.Namespace) -> int:
-    path = args.root if args.root.suffix == ".sqlite" else args.root / STORE_FILE
-    if not path.is_file():
-        raise DataError(f"{path} does not exist: no arena store under {args.root} (runs write one with arena.enabled=true)")
+    if not args.json:
+        return _leaderboard(args)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is the JSON document only, whatever a library prints
+        document = _leaderboard(args)
+    print(json.dumps(document, indent=1))
+    return 0
+
+
+def _root_store(root: str) -> Location:
+    """The store a ROOT argument names: a URL, a .sqlite file, or the store file in an outputs root."""
+    if is_database_url(root) or root.endswith(".sqlite"):
+        return store_location(root, Path.cwd())
+    return Path(root) / STORE_FILE
+
+
+def _leaderboard(args: argparse.Namespace) -> Any:
+    """The command's work; with --json, the document to print (stdout is then stderr until it is printed)."""
+    location = _root_store(args.root)
+    if isinstance(location, Path) and not location.is_file():
+        raise DataError(f"{location} does not exist: no arena store under {args.root} (runs write one with arena.enabled=true)")
     quiet_libraries()
-    with ArenaStore(path) as store:
+    with ArenaStore(location) as store:
         judges = store.judges()
         jhash = _pick_judge(store, judges, args.judge)
         calls_before = store.counter("judge_calls")
+        if args.audit:  # before --add-battles, which then pairs the canary with the pool
+            audit_pool(store, judge_from_store(judges[jhash]), args.cache_dir or default_cache_dir())
         if args.add_battles:
             fixtures = missing_fixtures(store, jhash)
-            print(f"adding {len(fixtures)} battles", file=sys.stderr if args.json else sys.stdout)  # --json: stdout is JSON only
+            print(f"adding {len(fixtures)} battles")
             if fixtures:
                 play(store, judge_from_store(judges[jhash]), args.cache_dir or default_cache_dir(), fixtures)
         models = store.models()
@@ -194,10 +226,11 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
         calls = store.counter("judge_calls") - calls_before
     tau = kendall_tau(board, args.validate.split(",")) if args.validate else None
     if args.json:
-        print(json.dumps(_leaderboard_json(board, judges[jhash].get("name"), calls, tau), indent=1))
-        return 0
+        return _leaderboard_json(board, judges[jhash].get("name"), calls, tau)
     print_leaderboard(board, judges[jhash].get("name", "?"))
-    plot = args.plot or path.parent / "arena_leaderboard.png"
+    if board.audit is not None:
+        print(board.audit.describe())
+    plot = args.plot or (location.parent if isinstance(location, Path) else Path.cwd()) / "arena_leaderboard.png"
     if board.ratings:
         forest_plot(board, plot)
         print(f"forest plot: {plot}")
@@ -213,7 +246,7 @@ def _leaderboard_command(args: argparse.Namespace) -> int:
 def _pick_judge(store: ArenaStore, judges: dict[str, dict[str, Any]], wanted: str | None) -> str:
     """The judge hash that ``--judge`` starts with; by default the judge with the most battles."""
     if not judges:
-        raise DataError(f"{store.path} holds no judge yet")
+        raise DataError(f"{store} holds no judge yet")
     jhash = wanted or max(judges, key=lambda h: len(store.battles(h)))
     matches = [h for h in judges if h.startswith(jhash)]
     if len(matches) != 1:
@@ -233,6 +266,8 @@ def _leaderboard_json(board: Leaderboard, judge_name: str | None, calls: int, ta
         "pending": o.pending,
         "judge_calls": calls,
         "kendall_tau": tau,
+        "audit": None if board.audit is None else board.audit.summary(),
+        "length_effect": None if board.lc is None else {"elo_per_rms_gap": board.lc.beta, "ci": list(board.lc.beta_ci)},
         "leaderboard": board.rows(),
     }
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ import pandas as pd
 from sft_ablate.arena.battles import scores_by_prompt
 from sft_ablate.arena.leaderboard import leaderboard
 from sft_ablate.arena.ratings import Battle, BradleyTerryFit, fit_bradley_terry
-from sft_ablate.arena.store import ArenaStore
+from sft_ablate.arena.store import ArenaStore, store_exists
 from sft_ablate.report.evidence import delta_of, item_weights
 from sft_ablate.report.inference import ALPHA, Delta, adjust, delta
 from sft_ablate.report.render import Section
@@ -49,14 +48,14 @@ def arena_section(
     for name, a in arenas.items():
         pools.setdefault((a["store"], a["judge_hash"]), {})[a["model_id"]] = name
     for (store_file, jhash), runs in pools.items():
-        if not Path(store_file).is_file():
+        if not store_exists(store_file):  # a file, or a PostgreSQL URL that takes a connection
             section.items.append(f"The arena store {store_file} is gone: these are the runs' own snapshots of the pool.")
             snapshot = leaderboard_table(complete, varied, f"{stem}_leaderboard")
             if snapshot is not None:
                 section.items.append(snapshot)
             continue
         base = next(arenas[n]["base_model"] for n in runs.values())
-        with ArenaStore(Path(store_file)) as store:
+        with ArenaStore(store_file) as store:
             board = leaderboard(store, jhash, base, rounds)
         section.items.append(_runs_table(board.rows(), runs, complete, varied, f"{stem}_arena_runs"))
         if varied:
