@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import MISSING
@@ -39,8 +39,8 @@ class SourceConfig:
 class DataConfig:
     # Typed as Any so that `+data.sources.NAME={path: ...}` works on the command line; each entry is
     # checked as a SourceConfig in __post_init__.
-    sources: dict[str, Any] = field(default_factory=dict)
-    budget: int = 400  # training rows drawn from the mixture
+    sources: dict[str, Any] = MISSING  # no default: a data option names its own sources
+    budget: int = 128  # training rows drawn from the mixture
     eval_per_source: int = 32  # held out from every source before mixing; never trained on
     split_seed: int = 0  # fixed so that every run of a study evaluates on the same held-out rows
     on_bad_row: str = "skip"  # "skip" (count and go on) or "fail" (stop at the first bad row)
@@ -83,7 +83,7 @@ class MixConfig:
     """Fractions of the training budget per named source. They must sum to 1."""
 
     name: str = MISSING  # label used in reports and W&B groups, e.g. "50_50"
-    weights: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = MISSING  # source name -> fraction; no default: a mix is its weights
 
     def __post_init__(self) -> None:
         if not self.weights:

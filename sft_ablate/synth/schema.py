@@ -13,8 +13,8 @@ from sft_ablate.paths import PathsConfig
 
 @dataclass
 class InstructionFilterConfig:
-    min_words: int = 3
-    max_words: int = 150
+    min_words: int = 4
+    max_words: int = 60
     max_rouge: float = 0.7  # drop a new instruction whose ROUGE-L F1 against any kept one is >= this
     # Tasks a text-only model cannot do (self-instruct's list, plus a few); URLs are always dropped.
     blocked_words: list[str] = field(
@@ -84,19 +84,21 @@ class SynthConfig:
     output: str | None = None  # the ChatML JSONL written; null: <run dir>/synthetic.jsonl
     seed: int = 0  # few-shot draws and multi-turn picks
     target_rows: int = 50  # stop once this many rows are accepted
-    max_rounds: int = 20  # ... or after this many rounds of instruction generation
-    prompts_per_round: int = 8  # instruction-generation prompts per round
+    max_rounds: int = 30  # ... or after this many rounds of instruction generation
+    prompts_per_round: int = 16  # instruction-generation prompts per round
     tasks_per_prompt: int = 3  # new tasks asked of each prompt
-    few_shot_seed: int = 3  # seed tasks shown in each prompt
-    few_shot_machine: int = 2  # machine-made tasks shown in each prompt (once there are some)
-    instruction_sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(temperature=0.9, top_p=0.95))
+    few_shot_seed: int = 2  # seed tasks shown in each prompt
+    few_shot_machine: int = 1  # machine-made tasks shown in each prompt (once there are some)
+    instruction_sampling: SamplingConfig = field(
+        default_factory=lambda: SamplingConfig(max_new_tokens=64, temperature=0.9, top_p=0.95)
+    )
     filter: InstructionFilterConfig = field(default_factory=InstructionFilterConfig)
     weakness: WeaknessConfig = field(default_factory=WeaknessConfig)
-    generators: list[BackendConfig] = field(default_factory=list)  # the first one also writes the instructions
-    samplings: list[SamplingConfig] = field(default_factory=list)  # candidates = generators x samplings
+    generators: list[BackendConfig] = MISSING  # the first one also writes the instructions
+    samplings: list[SamplingConfig] = MISSING  # candidates = generators x samplings
     judge: BackendConfig = MISSING
-    judge_sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64))
-    min_score: float = 3.0  # mean rubric score (1-5) a candidate needs
+    judge_sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=40))
+    min_score: float = MISSING  # mean rubric score (1-5) a candidate needs; no default: it depends on the judge
     top_k: int | None = 1  # keep the best k candidates per instruction that pass min_score; null: all that pass
     multi_turn: MultiTurnConfig = field(default_factory=MultiTurnConfig)
     threads: int | None = None  # torch threads for local models; null = all cores (1 is faster on a busy machine)

@@ -34,11 +34,21 @@ class EvalPromptFile:
     optional: bool = False  # true: when absent (a public set not fetched), recorded as missing instead of failing
 
 
+# The bundled benchmark and arena, and the public benchmarks where their data is (conf/quality/default.yaml).
+DEFAULT_EVAL_PROMPTS = (
+    EvalPromptFile("${sample_data:eval_mc.jsonl}", "query"),
+    EvalPromptFile("${sample_data:arena_prompts.jsonl}", "turns"),
+    EvalPromptFile("${dataset:allenai/ai2_arc,ARC-Easy,test}", "question", optional=True),
+    EvalPromptFile("${dataset:openai/gsm8k,main,test}", "question", optional=True),
+    EvalPromptFile("${dataset:lighteval/mt-bench,default,train}", "turns", optional=True),
+)
+
+
 @dataclass
 class DecontaminateConfig:
     ngram: int = 13  # a training row sharing any 13-word sequence with an eval prompt is dropped
     min_words: int = 5  # shorter eval prompts are matched whole; prompts under min_words are too generic to match
-    eval_prompts: list[EvalPromptFile] = field(default_factory=list)
+    eval_prompts: list[EvalPromptFile] = field(default_factory=lambda: list(DEFAULT_EVAL_PROMPTS))
 
     def __post_init__(self) -> None:
         if self.ngram < 1 or self.min_words < 1:
