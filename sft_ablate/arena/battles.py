@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from sft_ablate.arena.judges import JudgeConfig, Judgment, Matchup, judge_hash, make_judge
 from sft_ablate.arena.ratings import Battle
 from sft_ablate.arena.store import ArenaStore, StoredBattle
+from sft_ablate.arena.validation import LADDER
 from sft_ablate.cache import content_key
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,13 @@ def pick_opponents(store: ArenaStore, me: str, wanted: list[tuple[str, int]], co
 
 
 def missing_fixtures(store: ArenaStore, judge: str) -> list[Fixture]:
-    """Every pair of models, on every (prompt, seed) both answered, that has no battle under this judge yet."""
+    """Every pair of models, on every (prompt, seed) both answered, that has no battle under this judge yet. The judge
+    audit's ladder rungs are not in the pool (audit.py plays their battles); its canary is."""
     met = {(b.prompt_key, b.seed, frozenset((b.model_a, b.model_b))) for b in store.battles(judge)}
     answered: dict[tuple[str, int], list[str]] = {}
     for model, key, seed in store.generations():
-        answered.setdefault((key, seed), []).append(model)
+        if model not in LADDER:
+            answered.setdefault((key, seed), []).append(model)
     fixtures = []
     for (key, seed), models in sorted(answered.items()):
         models = sorted(models)
@@ -101,7 +104,17 @@ class Outcomes:
         return self.agreed / len(self.battles) if self.battles else None
 
 
-def outcomes(stored: list[StoredBattle], model: str | None = None) -> Outcomes:
+Lengths = dict[tuple[str, str, int], int]  # (model, prompt key, seed) -> words of the judged (last) answer
+
+
+def answer_lengths(store: ArenaStore) -> Lengths:
+    """Words of each stored generation's judged answer, as the store counts them."""
+    return {key: len(answers[-1].split()) for key, answers in store.generations().items()}
+
+
+def outcomes(stored: list[StoredBattle], model: str | None = None, lengths: Lengths | None = None) -> Outcomes:
+    """The decided battles (with their answers' lengths, where given), their swap agreement and what is missing."""
+    lengths = lengths or {}
     result = Outcomes([], 0, 0, 0)
     for b in stored:
         if model is not None and model not in (b.model_a, b.model_b):
@@ -117,7 +130,16 @@ def outcomes(stored: list[StoredBattle], model: str | None = None) -> Outcomes:
         agree = first == swapped
         result.agreed += agree
         # The prompt is the bootstrap's unit: a prompt's battles (all seeds, all pairs) are drawn together.
-        result.battles.append(Battle(b.model_a, b.model_b, first if agree else 0.5, b.prompt_key))
+        result.battles.append(
+            Battle(
+                b.model_a,
+                b.model_b,
+                first if agree else 0.5,
+                b.prompt_key,
+                lengths.get((b.model_a, b.prompt_key, b.seed)),
+                lengths.get((b.model_b, b.prompt_key, b.seed)),
+            )
+        )
     return result
 
 

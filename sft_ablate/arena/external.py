@@ -18,6 +18,7 @@ from typing import Any
 from sft_ablate.arena.judges import JudgeConfig, judge_hash
 from sft_ablate.arena.prompts import ArenaPrompt
 from sft_ablate.arena.store import ArenaStore
+from sft_ablate.arena.validation import reserved
 from sft_ablate.cache import content_key
 from sft_ablate.errors import DataError
 from sft_ablate.io import read_jsonl_objects
@@ -106,6 +107,8 @@ def import_answers(
     store_file: Path, name: str, answers: Path, prompts: list[ArenaPrompt], judge: JudgeConfig, text_field: str = "answer"
 ) -> int:
     """Add a model's answers (and the prompts and judge) to a store; returns how many prompts it answered."""
+    if reserved(name):
+        raise DataError(f"{name!r} is reserved for the judge's audit (the canary and the ladder/* rungs): pick another name")
     matched = match_answers(answers, prompts, text_field)  # before the store is touched: all or nothing
     with ArenaStore(store_file) as store:
         store.add_judge(judge_hash(judge), asdict(judge))

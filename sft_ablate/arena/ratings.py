@@ -35,6 +35,8 @@ class Battle:
     model_b: str
     score: float  # for A: 1 win, 0.5 tie, 0 loss
     prompt: str = ""  # the prompt (and answer seed) it was played on: the unit the bootstrap resamples
+    length_a: int | None = None  # words in each judged answer: what the length-controlled fit takes out
+    length_b: int | None = None
 
 
 @dataclass

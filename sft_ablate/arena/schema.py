@@ -29,6 +29,10 @@ class ArenaConfig:
     base_backend: BackendConfig | None = None
     bootstrap_rounds: int = 1000
     seed: int = 0  # the opponent draw and the bootstrap
+    # The judge's audit (arena/audit.py): a ladder of degraded reference answers and a null canary, judged once per
+    # judge and store, on up to `audit_prompts` of the prompts; the canary also battles every run and the base.
+    audit: bool = True
+    audit_prompts: int = 100
 
     def __post_init__(self) -> None:
         if self.max_prompts is not None and self.max_prompts < 1:
@@ -37,5 +41,7 @@ class ArenaConfig:
             raise ConfigError(f"arena.turns must be 1 or 2, got {self.turns}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ConfigError(f"arena.seeds must be a non-empty list of distinct seeds, got {self.seeds}")
+        if self.audit_prompts < 1:
+            raise ConfigError(f"arena.audit_prompts must be positive, got {self.audit_prompts}")
         if self.opponents < 0 or self.batch_size < 1 or self.bootstrap_rounds < 10:
             raise ConfigError("arena.opponents must be >= 0, arena.batch_size >= 1 and arena.bootstrap_rounds >= 10")

@@ -6,7 +6,8 @@ All runs under an outputs root share one pool, the SQLite store of ``store.py``.
 sample, so the cost of a run stays the same however many runs the pool holds). Judgments are cached in the
 store by (judge config, prompt, answer shown first, answer shown second): no battle is ever judged twice. The
 pool is then rated (``leaderboard.py``); run.py records the result, and each prompt's outcome against the base
-model in item_scores.jsonl (``prompt_items``).
+model in item_scores.jsonl (``prompt_items``). Before the run's battles, the judge's audit (``audit.py``): a ladder
+of degraded reference answers, judged once per judge and store, and a null canary that battles every run.
 
 ``python -m sft_ablate.arena OUTPUTS_ROOT`` (arena/__main__.py) recomputes the leaderboard from the store.
 """
@@ -20,12 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sft_ablate.arena.answers import add_missing_answers, base_answers, trained_answers
+from sft_ablate.arena.audit import add_canary, run_audit
 from sft_ablate.arena.battles import Outcomes, outcomes, pick_opponents, play, scores_by_prompt
 from sft_ablate.arena.judges import JudgeConfig, judge_hash
 from sft_ablate.arena.leaderboard import Leaderboard, elo_metrics, leaderboard, rounded
 from sft_ablate.arena.prompts import load_prompts
 from sft_ablate.arena.schema import ArenaConfig
 from sft_ablate.arena.store import ArenaStore, Location, store_location
+from sft_ablate.arena.validation import CANARY, LADDER
 from sft_ablate.cache import content_key
 from sft_ablate.record.items import ARENA_GROUP, SET_ARENA
 
@@ -107,19 +110,27 @@ def run_arena(
         store.add_model(me, "run", {"run_dir": str(run_dir.resolve()), "factors": run_factors})
         add_missing_answers(store, base, prompts, arena.seeds, base_answers(arena, loaded, lora_enabled, cache_dir))
         add_missing_answers(store, me, prompts, arena.seeds, trained_answers(arena, loaded))
+        audit_calls, ladder_source = {}, None
+        if arena.audit:  # the ladder once per judge and store (cached), the canary in the pool
+            audit_calls, ladder_source = run_audit(store, judge, cache_dir, prompts, arena.audit_prompts)
+            add_canary(store, prompts, arena.seeds)
 
         opponents = pick_opponents(store, me, wanted, arena.opponents, arena.seed)
-        fixtures = [(me, other, key, seed) for other in [base, *opponents] for key, seed in wanted]
+        canary = [CANARY] if arena.audit else []
+        fixtures = [(me, other, key, seed) for other in [base, *opponents, *canary] for key, seed in wanted]
+        fixtures += [(base, other, key, seed) for other in canary for key, seed in wanted]  # judged once per pool
         log.info(
             "arena: %d battles against %s, judge %s (judged ones come from the store)",
             len(fixtures),
-            ", ".join([base, *opponents]),
+            ", ".join([base, *opponents, *canary]),
             judge.name,
         )
         calls = play(store, judge, cache_dir, fixtures)
         board = leaderboard(store, jhash, base, arena.bootstrap_rounds, arena.seed)
-        pool_models = len(store.models())
-        items = prompt_items(scores_by_prompt(board.outcomes.battles, me, base), store.prompts())
+        pool_models = sum(m not in LADDER for m in store.models())
+        unfit = board.audit is not None and not board.audit.passed
+        # The per-prompt win rates are the arena's test in the report's verdict: none from a judge that failed its audit.
+        items = [] if unfit else prompt_items(scores_by_prompt(board.outcomes.battles, me, base), store.prompts())
 
     setup = {
         "store": str(path),
@@ -132,6 +143,8 @@ def run_arena(
         "prompts_skipped": skipped,
         "seeds": list(arena.seeds),
         "turns": arena.turns,
+        "ladder_source": ladder_source,
+        "audit_judge_calls": audit_calls.get("judge_calls", 0),
     }
     summary = arena_summary(board, outcomes(board.stored, me), setup, calls, pool_models)
     return ArenaResult(elo_metrics(board, me), summary, items)
@@ -164,6 +177,9 @@ def arena_summary(
             f"(judge {setup['judge']}); metrics.elo is absent"
         )
         log.warning("arena: %s", problem)
+    audit = board.audit
+    if audit is not None:
+        log.log(logging.INFO if audit.passed else logging.WARNING, "arena: %s", audit.describe())
     return {
         "problem": problem,
         **setup,
@@ -180,5 +196,9 @@ def arena_summary(
             "swap_agreement": rounded(board.outcomes.swap_agreement),
             "unparseable": board.outcomes.unparseable,
         },
+        "audit": None if audit is None else audit.summary(),
+        "length_effect": None
+        if board.lc is None
+        else {"elo_per_rms_gap": round(board.lc.beta, 1), "ci": [round(v, 1) for v in board.lc.beta_ci]},
         "leaderboard": board.rows(),
     }

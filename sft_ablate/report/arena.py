@@ -8,6 +8,11 @@ snapshots of the pool when each run finished).
 - the verdict: which levels are apart from the base, and which pairs of levels the arena cannot separate, from
   each run's per-prompt win rate against the base (its win-rate items, the battles of the store), with intervals
   over seeds and prompts (sft_ablate/report/inference.py), Holm-adjusted over the comparisons it makes.
+- the judge's audit first (sft_ablate/arena/audit.py): its Kendall tau on a ladder of degraded reference answers,
+  its swap agreement, where the null canary ranks. A judge that failed it gets no verdict: its tables are shown,
+  each row's verdict reads "the judge failed its check: τ = ...".
+- raw and length-controlled ratings side by side (sft_ablate/arena/length_control.py); a row's verdict vs base is
+  the raw rating's (docs/arena.md says why), and says so where the length-controlled one disagrees.
 Runs whose arena decided no battle are named. Without the store (moved, deleted) the runs' own snapshots
 are shown, and the report says so.
 """
@@ -21,10 +26,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sft_ablate.arena.audit import JudgeAudit
 from sft_ablate.arena.battles import scores_by_prompt
-from sft_ablate.arena.leaderboard import leaderboard
+from sft_ablate.arena.leaderboard import Leaderboard, leaderboard
+from sft_ablate.arena.length_control import LengthControlledFit, fit_length_controlled
 from sft_ablate.arena.ratings import Battle, BradleyTerryFit, fit_bradley_terry
 from sft_ablate.arena.store import ArenaStore, store_exists
+from sft_ablate.arena.validation import CANARY
 from sft_ablate.report.evidence import delta_of, item_weights
 from sft_ablate.report.inference import ALPHA, Delta, adjust, delta
 from sft_ablate.report.render import Section
@@ -57,13 +65,78 @@ def arena_section(
         base = next(arenas[n]["base_model"] for n in runs.values())
         with ArenaStore(store_file) as store:
             board = leaderboard(store, jhash, base, rounds)
-        section.items.append(_runs_table(board.rows(), runs, complete, varied, f"{stem}_arena_runs"))
+        failure = _audit_items(section, board.audit)
+        section.items.append(_runs_table(board, runs, complete, varied, f"{stem}_arena_runs", failure))
+        section.items += _pool_notes(board, runs)
         if varied:
             levels = {model: _level(complete, run, varied) for model, run in runs.items()}
             seeds = {model: str(_value(complete, run, "seed")) for model, run in runs.items()}
-            section.items += _levels_items(board.outcomes.battles, levels, base, rounds, f"{stem}_arena_levels")
-            section.items.append(_levels_verdict(board.outcomes.battles, levels, seeds, base))
+            section.items += _levels_items(board.outcomes.battles, levels, base, rounds, f"{stem}_arena_levels", failure)
+            if failure:
+                section.items.append(f"No arena verdict: {failure}.")
+            else:
+                section.items.append(_levels_verdict(board.outcomes.battles, levels, seeds, base))
     return section
+
+
+def _audit_items(section: Section, audit: JudgeAudit | None) -> str | None:
+    """The judge's audit, first: what its verdicts are worth. Returns why it gets no verdict, or None."""
+    if audit is None:
+        section.items.append(
+            "Judge audit: none in this store (runs with arena.audit=false, or from before the audit): the judge's "
+            "verdicts below are unchecked. `python -m sft_ablate.arena STORE --audit` judges its ladder."
+        )
+        return None
+    section.items.append(audit.describe())
+    return audit.failure
+
+
+def _verdict(diff: float | None, low: float | None, high: float | None) -> str:
+    """What a difference to the base says: its 95% CI above 0, below 0, or holding 0."""
+    if diff is None or low is None or high is None:
+        return ""
+    return "above base" if low > 0 else ("below base" if high < 0 else "cannot separate")
+
+
+def _verdict_cell(raw: str, lc: str, failure: str | None) -> str:
+    """The raw rating's verdict vs base (the default), with the length-controlled one where they disagree."""
+    if failure:
+        return failure
+    if raw and lc and lc != raw:
+        return f"{raw} (length-controlled: {lc})"
+    return raw
+
+
+def _pool_notes(board: Leaderboard, runs: dict[str, str]) -> list[str]:
+    """Where raw and length-controlled ratings disagree, how much the judge rewards length, where the canary sits."""
+    notes = []
+    if board.lc is not None:
+        low, high = board.lc.beta_ci
+        notes.append(
+            f"Length effect of this judge in the pool: {board.lc.beta:+.0f} Elo [{low:+.0f}, {high:+.0f}] for a typical "
+            "length gap (the root mean square of (words A - words B) / (words A + words B) over the battles)."
+        )
+    split = []
+    for row in board.rows():
+        raw = _verdict(row["diff_vs_base"], row["diff_vs_base_ci_low"], row["diff_vs_base_ci_high"])
+        lc = _verdict(row["lc_diff_vs_base"], row["lc_diff_vs_base_ci_low"], row["lc_diff_vs_base_ci_high"])
+        if row["model"] != board.anchor and raw and lc and raw != lc:
+            split.append(
+                f"`{runs.get(row['model'], row['model'])}` (raw: {raw}, {row['diff_vs_base']:+.0f}; length-controlled: "
+                f"{lc}, {row['lc_diff_vs_base']:+.0f})"
+            )
+    if split:
+        notes.append("Raw and length-controlled ratings disagree on: " + "; ".join(split) + ".")
+    canary = board.rating(CANARY)
+    if canary is not None:
+        rank = [r.model for r in board.ratings].index(CANARY) + 1
+        above = [runs.get(r.model, r.model) for r in board.ratings[rank:]]
+        notes.append(
+            f"The canary (one constant, content-free answer; never a level) ranks {rank} of {len(board.ratings)} in this "
+            f"pool, {canary.rating:.0f} [{canary.ci_low:.0f}, {canary.ci_high:.0f}]"
+            + (f"; it rates above {', '.join(f'`{m}`' for m in above)}." if above else ".")
+        )
+    return notes
 
 
 def _level(complete: pd.DataFrame, run: str, varied: list[str]) -> str:
@@ -71,8 +144,16 @@ def _level(complete: pd.DataFrame, run: str, varied: list[str]) -> str:
     return ", ".join(f"{f}={row[f]}" for f in varied)
 
 
-def _runs_table(rows: list[dict[str, Any]], runs: dict[str, str], complete: pd.DataFrame, varied: list[str], name: str) -> Table:
+def _runs_table(
+    board: Leaderboard, runs: dict[str, str], complete: pd.DataFrame, varied: list[str], name: str, failure: str | None
+) -> Table:
     """The pool's leaderboard, as it stands in the store now."""
+    rows = board.rows()
+    for r in rows:
+        r["verdict"] = r["lc_verdict"] = ""
+        if r["model"] != board.anchor:
+            r["verdict"] = _verdict(r["diff_vs_base"], r["diff_vs_base_ci_low"], r["diff_vs_base_ci_high"])
+            r["lc_verdict"] = _verdict(r["lc_diff_vs_base"], r["lc_diff_vs_base_ci_low"], r["lc_diff_vs_base_ci_high"])
     data = pd.DataFrame([{**r, "run": runs.get(r["model"], r["model"])} for r in rows])
     for factor in varied:
         data[factor] = [_value(complete, run, factor) for run in data["run"]]
@@ -89,16 +170,28 @@ def _runs_table(rows: list[dict[str, Any]], runs: dict[str, str], complete: pd.D
     ]
     shown["battles"] = data["battles"].astype(str)
     shown["mean answer words"] = [_fmt(v, ".1f") for v in data["mean_answer_length"]]
+    shown["length-controlled Elo (95% CI)"] = [_ci(r["lc_rating"], r["lc_ci_low"], r["lc_ci_high"], ".0f") for r in rows]
+    shown["length-controlled diff vs base (95% CI)"] = [
+        _ci(r["lc_diff_vs_base"], r["lc_diff_vs_base_ci_low"], r["lc_diff_vs_base_ci_high"], "+.0f") for r in rows
+    ]
+    shown["verdict vs base"] = [
+        "" if r["model"] == board.anchor else _verdict_cell(r["verdict"], r["lc_verdict"], failure) for r in rows
+    ]
     caption = (
         "Arena, per run: Bradley-Terry ratings rated from the arena store now (base = 1000), 95% bootstrap CIs over "
-        "prompts, the CI of each run's difference to the base and to the next run below, win rate vs base, and mean "
-        "answer length (shows any length bias)."
+        "prompts, the CI of each run's difference to the base and to the next run below, win rate vs base, mean answer "
+        "length, and the length-controlled rating (the length gap of each battle a covariate: the rating at equal "
+        "length). The verdict vs base is the raw difference's CI (the length-controlled one in brackets where it "
+        "disagrees); `canary` is the null canary, in every pool."
     )
     return Table(name, caption, shown, data)
 
 
-def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, rounds: int, name: str) -> list[Any]:
-    """Each level's runs pooled as one player; battles inside one level or with runs of other studies drop out."""
+def _levels_items(
+    battles: list[Battle], levels: dict[str, str], base: str, rounds: int, name: str, failure: str | None = None
+) -> list[Any]:
+    """Each level's runs pooled as one player; battles inside one level, with the canary or with runs of other
+    studies drop out."""
     pooled = []
     for b in battles:
         a, c = (
@@ -106,18 +199,23 @@ def _levels_items(battles: list[Battle], levels: dict[str, str], base: str, roun
             levels.get(b.model_b, b.model_b if b.model_b == base else None),
         )
         if a is not None and c is not None and a != c:
-            pooled.append(Battle(a, c, b.score, b.prompt))
+            pooled.append(Battle(a, c, b.score, b.prompt, b.length_a, b.length_b))
     if not pooled:
         return ["No battle between levels or against the base: no level-pooled arena table."]
     fit = fit_bradley_terry(pooled, base, rounds)
+    lc = fit_length_controlled(pooled, base, rounds)
     runs = {level: sum(1 for v in levels.values() if v == level) for level in set(levels.values())}
-    return [_levels_table(fit, runs, base, name)]
+    return [_levels_table(fit, lc, runs, base, name, failure)]
 
 
-def _levels_table(fit: BradleyTerryFit, runs: dict[str, int], base: str, name: str) -> Table:
+def _levels_table(
+    fit: BradleyTerryFit, lc: LengthControlledFit | None, runs: dict[str, int], base: str, name: str, failure: str | None
+) -> Table:
     rows = []
     for r in fit.ratings:
         vs_base = fit.difference(r.model, base) if r.model != base else None
+        lc_rating = lc.rating(r.model) if lc is not None else (None, None, None)
+        lc_base = lc.difference(r.model, base) if lc is not None and r.model != base else None
         rows.append(
             {
                 "level": r.model,
@@ -136,8 +234,17 @@ def _levels_table(fit: BradleyTerryFit, runs: dict[str, int], base: str, name: s
                 "win_rate_vs_base": r.win_rate_vs_anchor,
                 "win_rate_ci_low": r.win_rate_ci_low,
                 "win_rate_ci_high": r.win_rate_ci_high,
+                "lc_rating": lc_rating[0],
+                "lc_ci_low": lc_rating[1],
+                "lc_ci_high": lc_rating[2],
+                "lc_diff_vs_base": None if lc_base is None else lc_base.diff,
+                "lc_diff_vs_base_ci_low": None if lc_base is None else lc_base.ci_low,
+                "lc_diff_vs_base_ci_high": None if lc_base is None else lc_base.ci_high,
             }
         )
+    for row in rows:
+        row["verdict"] = _verdict(row["diff_vs_base"], row["diff_vs_base_ci_low"], row["diff_vs_base_ci_high"])
+        row["lc_verdict"] = _verdict(row["lc_diff_vs_base"], row["lc_diff_vs_base_ci_low"], row["lc_diff_vs_base_ci_high"])
     data = pd.DataFrame(rows)
     shown = pd.DataFrame(
         {
@@ -154,12 +261,17 @@ def _levels_table(fit: BradleyTerryFit, runs: dict[str, int], base: str, name: s
             "win rate vs base (95% CI)": [
                 _ci(r["win_rate_vs_base"], r["win_rate_ci_low"], r["win_rate_ci_high"], ".2f") for r in rows
             ],
+            "length-controlled diff vs base (95% CI)": [
+                _ci(r["lc_diff_vs_base"], r["lc_diff_vs_base_ci_low"], r["lc_diff_vs_base_ci_high"], "+.0f") for r in rows
+            ],
+            "Elo vs base": ["" if r["level"] == base else _verdict_cell(r["verdict"], r["lc_verdict"], failure) for r in rows],
         }
     )
     caption = (
         "Arena, levels pooled: each level's runs (all seeds) as one player, fitted with the base (= 1000); 95% bootstrap "
-        "CIs over prompts, for ratings and for differences to the base and to the next level below. Descriptive: the "
-        "bootstrap counts the prompts, not the seeds; the arena verdict below tests the levels over both."
+        "CIs over prompts, for ratings and for differences to the base and to the next level below, raw and length-"
+        "controlled. Descriptive: the bootstrap counts the prompts, not the seeds; the arena verdict below tests the "
+        "levels over both."
     )
     return Table(name, caption, shown, data)
 
