@@ -146,7 +146,10 @@ def run_arena(
         "ladder_source": ladder_source,
         "audit_judge_calls": audit_calls.get("judge_calls", 0),
     }
-    summary = arena_summary(board, outcomes(board.stored, me), setup, calls, pool_models)
+    # The run's battles against the pool (base and opponents); the canary's, a monitor of the judge, apart.
+    against_pool = [b for b in board.stored if CANARY not in (b.model_a, b.model_b)]
+    summary = arena_summary(board, outcomes(against_pool, me), setup, calls, pool_models)
+    summary["canary"] = canary_summary(board, me)
     return ArenaResult(elo_metrics(board, me), summary, items)
 
 
@@ -161,6 +164,21 @@ def prompt_items(scores: dict[str, list[float]], prompts: dict[str, dict[str, An
          "win": sum(got) / len(got), "battles": len(got)}
         for key, got in sorted(scores.items(), key=lambda kv: ids[kv[0]])
     ]  # fmt: skip
+
+
+def canary_summary(board: Leaderboard, me: str) -> dict[str, Any] | None:
+    """The run against the null canary (one constant, content-free answer): its score, and the canary's place in the
+    pool. A run that loses to it, or a canary that climbs the pool, says more about the judge than the run."""
+    scores = [s for got in scores_by_prompt(board.outcomes.battles, me, CANARY).values() for s in got]
+    ranked = [r.model for r in board.ratings]
+    if not scores or CANARY not in ranked:
+        return None
+    return {
+        "battles": len(scores),
+        "win_rate_vs_canary": round(sum(scores) / len(scores), 4),
+        "canary_rank": ranked.index(CANARY) + 1,
+        "pool_models": len(ranked),
+    }
 
 
 def arena_summary(
