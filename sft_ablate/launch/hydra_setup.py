@@ -14,7 +14,7 @@ def register() -> None:
     from sft_ablate.registry import load_plugins
 
     load_plugins()  # a user's judges, filters and metrics register themselves before the schema is built
-    from sft_ablate.launch.grid_sweeper import GridSweeper
+    from sft_ablate.launch.grid_sweeper import GridSweeper, GridSweeperConf
     from sft_ablate.launch.optuna_sweeper import OptunaSweeper, OptunaSweeperConf
 
     register_schema()
@@ -26,7 +26,7 @@ def register() -> None:
     store.store(
         group="hydra/sweeper",
         name="grid",
-        node={"_target_": "sft_ablate.launch.grid_sweeper.GridSweeper", "max_batch_size": None, "params": None},
+        node=GridSweeperConf,  # typed: hydra.sweeper.seeds=adaptive, max_seeds, ... (grid_sweeper.py)
         provider="sft_ablate",
         replace=True,
     )

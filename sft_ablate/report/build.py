@@ -11,6 +11,7 @@ import pandas as pd
 
 from sft_ablate.errors import SftAblateError
 from sft_ablate.report import plots
+from sft_ablate.report.adaptive import adaptive_sections
 from sft_ablate.report.arena import arena_section
 from sft_ablate.report.evidence import Primary, RunItems, choose_primary, compare_factor, level_mean
 from sft_ablate.report.power import decision_items
@@ -181,6 +182,7 @@ def study_sections(
     ]
     primary = study_primary(complete, metrics, context.primary)
     out.append(factor_tables(complete, varied, metrics, baselines, bool(optuna_studies), stem, context.items, primary))
+    out += adaptive_sections([by_name[run].dir for run in group["run"]])  # seeds where they decide (adaptive.json)
     figures = plots_section(complete, varied, metrics, f"{study} on {model}", context, stem)
     if figures.items:
         out.append(figures)
