@@ -49,7 +49,7 @@ def _fetch_command(names: list[str], force: bool) -> int:
             continue
         fetch(ref, path)
         print(f"{ref}: {sum(1 for _ in path.open(encoding='utf-8'))} rows in {path}")
-    print(f"data dir: {data_dir()} (runs read it where ${DATA_DIR_ENV} points; default: data/ in the cache)")
+    print(f"data dir: {data_dir()} (runs read it where ${DATA_DIR_ENV} points; default: eval_data/ in the cache)")
     return 0
 
 

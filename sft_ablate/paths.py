@@ -37,10 +37,10 @@ DATA_DIR_ENV = "SFT_ABLATE_DATA_DIR"
 
 def data_dir() -> Path:
     """Public eval data (benchmarks, arena prompts, decontamination lists) by Hugging Face dataset id:
-    $SFT_ABLATE_DATA_DIR, else data/ in the cache. `python -m sft_ablate.data_fetch` fills it; a run online
+    $SFT_ABLATE_DATA_DIR, else eval_data/ in the cache. `python -m sft_ablate.data_fetch` fills it; a run online
     fills it on first use."""
     env = os.environ.get(DATA_DIR_ENV)
-    return Path(env).expanduser() if env else default_cache_dir() / "data"
+    return Path(env).expanduser() if env else default_cache_dir() / "eval_data"  # beside, not in, the data stage cache (data/)
 
 
 def dataset_path(repo: str, config: str = "default", split: str = "train") -> str:

@@ -2,7 +2,7 @@
 
 A benchmark task, the arena's prompts and the decontamination lists name such data as
 ``${dataset:openai/gsm8k,main,test}``, which is the file ``<data_dir>/openai/gsm8k/main/test.jsonl``
-(paths.data_dir: $SFT_ABLATE_DATA_DIR, else data/ in the cache). The file holds the split's rows exactly as
+(paths.data_dir: $SFT_ABLATE_DATA_DIR, else eval_data/ in the cache). The file holds the split's rows exactly as
 ``datasets`` loads them, one JSON object a line. Its readers call ``ensure_dataset_file``: a file that is there is
 read as it is (offline, no request); a missing one is loaded through ``datasets`` (its own cache as usual) and
 written there when the hub answers; otherwise the error says in one line which dataset, where it looked and the
