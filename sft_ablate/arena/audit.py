@@ -58,7 +58,7 @@ class JudgeAudit:
     battles: int
     unparseable: int
     pending: int
-    own_prompts: bool  # built on the pool's own prompts (else the bundled ones)
+    own_prompts: bool | None  # built on the pool's own prompts, or the bundled ones; None: the pool has no battle yet
 
     @property
     def canary_rank(self) -> int:
@@ -89,15 +89,12 @@ class JudgeAudit:
 
     def describe(self) -> str:
         """One paragraph for the report and the command line."""
-        source = (
-            " of the pool's own"
-            if self.own_prompts
-            else " of the bundled set (too few of the pool's own have a reference answer)"
-        )
+        source = {True: " of the pool's own", False: " of the bundled set (too few of the pool's own have a reference answer)"}
+        where = source.get(self.own_prompts, "")
         order = " > ".join(m.removeprefix("ladder/") for m in self.ranking)
         agreement = "n/a" if self.swap_agreement is None else f"{self.swap_agreement:.2f}"
         text = (
-            f"Judge audit: on a ladder of {self.prompts} prompts{source} (each reference whole, half, a tenth, another "
+            f"Judge audit: on a ladder of {self.prompts} prompts{where} (each reference whole, half, a tenth, another "
             f"prompt's; {self.battles} battles), Kendall τ = {self.tau:.2f}, swap agreement {agreement}; the canary (one "
             f"constant, content-free answer) ranks {self.canary_rank} of {len(self.ranking)}. Ranked: {order}."
         )
@@ -126,6 +123,7 @@ def judge_audit(stored: Sequence[StoredBattle], rounds: int = 200, seed: int = 0
     Its prompts are the pool's own when the pool's models battled on them too."""
     players = {*LADDER, CANARY}
     mine = [b for b in stored if b.model_a in players and b.model_b in players]
+    others = [b for b in stored if not (b.model_a in players and b.model_b in players)]
     result = outcomes(mine)
     if not result.battles or not players <= {m for b in result.battles for m in (b.model_a, b.model_b)}:
         return None
@@ -140,9 +138,7 @@ def judge_audit(stored: Sequence[StoredBattle], rounds: int = 200, seed: int = 0
         battles=len(result.battles),
         unparseable=result.unparseable,
         pending=result.pending,
-        own_prompts=bool(
-            {b.prompt_key for b in mine} & {b.prompt_key for b in stored if not (b.model_a in players and b.model_b in players)}
-        ),
+        own_prompts=bool({b.prompt_key for b in mine} & {b.prompt_key for b in others}) if others else None,
     )
 
 
