@@ -255,3 +255,41 @@ def test_block_runs_as_written(block: Block, tmp_path, cache_dir):
     assert proc.returncode == 0, (
         f"{block.id} failed ({proc.returncode}):\n{block.code}\n---\n{(proc.stdout + proc.stderr)[-6000:]}"
     )
+
+
+def test_the_optuna_table_gives_the_sweepers_defaults_and_optuna_mixs_values():
+    """docs/studies-and-optuna.md once gave optuna_mix's values as the sweeper's defaults."""
+    from omegaconf import OmegaConf
+
+    from sft_ablate.launch.optuna_sweeper import OptunaSweeperConf
+
+    text = (PROJECT_ROOT / "docs" / "studies-and-optuna.md").read_text(encoding="utf-8")
+    lines = [line.strip().strip("|") for line in text.splitlines() if line.startswith("| `")]
+    rows = {cells[0]: cells[1:3] for cells in ([c.strip() for c in line.split(" | ")] for line in lines)}
+    ours, study = OptunaSweeperConf(), OmegaConf.load(PROJECT_ROOT / "sweeps" / "optuna_mix.yaml").hydra.sweeper
+    assert rows["`n_trials`"] == [str(ours.n_trials), str(study.n_trials)]
+    sampler = "`{}`, {}, {}"
+    assert rows["`sampler.name`, `sampler.seed`, `sampler.n_startup_trials`"] == [
+        sampler.format(ours.sampler.name, ours.sampler.seed, ours.sampler.n_startup_trials),
+        sampler.format(study.sampler.name, study.sampler.seed, study.sampler.n_startup_trials),
+    ]
+    assert rows["`pruner.name`, `pruner.n_startup_trials`, `pruner.n_warmup_steps`"] == [
+        sampler.format(ours.pruner.name, ours.pruner.n_startup_trials, ours.pruner.n_warmup_steps),
+        sampler.format(study.pruner.name, study.pruner.n_startup_trials, study.pruner.n_warmup_steps),
+    ]
+    assert rows["`objective`, `direction`"][0] == f"`{ours.objective}`, `{ours.direction}`"
+    assert (study.objective, study.direction) == (ours.objective, ours.direction)  # the table says "the same"
+    assert (
+        rows["`heartbeat_interval`, `grace_period`, `max_retry`"][0]
+        == f"{ours.heartbeat_interval}, {ours.grace_period}, {ours.max_retry}"
+    )
+
+
+def test_the_hub_dataset_override_in_configs_md_composes_as_written():
+    """`data.sources.human.hf_dataset=ORG/NAME` once failed with "Key 'hf_dataset' is not in struct"."""
+    from tests.conftest import compose_config
+
+    text = (PROJECT_ROOT / "docs" / "configs.md").read_text(encoding="utf-8")
+    written = re.search(r"\*\*A hub dataset:\*\* `([^`]+)`", text.replace("\n  ", " ")).group(1).split()
+    source = compose_config(written).data.sources["human"]
+    assert (source.path, source.hf_dataset, source.split) == (None, "ORG/NAME", "train")
