@@ -275,3 +275,61 @@ def test_canary_answers_every_prompt_and_seed_with_one_text(tmp_path):
         add_canary(store, prompts, [0, 1])
         answers = store.generations(CANARY)
     assert len(answers) == 6 and all(a == [CANARY_ANSWER, CANARY_ANSWER] for a in answers.values())
+
+
+# ---- the report: the audit first, no verdict from an unfit judge, raw and length-controlled side by side ---------
+
+
+def test_the_report_states_the_audit_and_gives_an_unfit_judge_no_verdict(tmp_path, cache_dir):
+    """Two mixes x 2 seeds and the base answer 30 questions with a number and no reference: 30_70's runs answer
+    right and briefly, 70_30's wrong and at length. The planted length-biased judge fails its ladder (the bundled
+    prompts: the study's have no reference), so the report shows its tables with no verdict, says where raw and
+    length-controlled ratings part, and where the canary sits."""
+    from sft_ablate.io import read_json, write_json_atomic
+    from sft_ablate.report.build import build_report
+    from tests.report_runs import write_run
+
+    judge = LengthBiasedJudgeConfig(name="length_biased")
+    jhash = judge_hash(judge)
+    rng = np.random.default_rng(1)
+    records = {
+        f"q{i}": {"id": f"q{i}", "turns": [f"What is {i} plus {i + 3}?"], "reference": None, "answer": str(2 * i + 3)}
+        for i in range(30)
+    }
+    prompts = [ArenaPrompt(k, tuple(p["turns"]), None, p["answer"], k) for k, p in records.items()]
+    words = ["so", "let", "me", "explain", "every", "step", "in", "great", "detail"] * 20
+    store_file = tmp_path / "arena.sqlite"
+    fixtures = []
+    with ArenaStore(store_file) as store:
+        store.add_judge(jhash, dataclasses.asdict(judge))
+        store.add_prompts(records)
+        run_audit(store, judge, cache_dir, prompts, 100)
+        add_canary(store, prompts, [0])
+
+        def answer(model: str, right: bool, low: int, high: int) -> None:
+            store.add_generations(
+                (model, k, 0, [" ".join([*words[: int(rng.integers(low, high))], p["answer"] if right else "0"])])
+                for k, p in records.items()
+            )
+
+        store.add_model("base/tiny", "base", {})
+        answer("base/tiny", True, 10, 30)
+        for mix, right, low, high in (("30_70", True, 5, 20), ("70_30", False, 60, 150)):
+            for seed in range(2):
+                name = f"{mix}_s{seed}"
+                run_dir = write_run(tmp_path, name, mix=mix, seed=seed, eval_loss=2.0, elo={"rating": 1000.0})
+                results = read_json(run_dir / "results.json")
+                results["arena"] = {"store": str(store_file), "judge_hash": jhash, "model_id": name, "base_model": "base/tiny"}
+                write_json_atomic(run_dir / "results.json", results)
+                store.add_model(name, "run", {"run_dir": str(run_dir)})
+                answer(name, right, low, high)
+                fixtures += [(name, other, k, 0) for other in ("base/tiny", CANARY) for k in records]
+        fixtures += [("base/tiny", CANARY, k, 0) for k in records]
+        play(store, judge, cache_dir, fixtures)
+    markdown = build_report(tmp_path).markdown.read_text()
+    assert "Judge audit: on a ladder of 24 prompts of the bundled set" in markdown
+    assert "The judge failed its check: τ = " in markdown and "No arena verdict: the judge failed its check" in markdown
+    assert "| the judge failed its check: τ = " in markdown  # each run's row: no verdict
+    assert "Arena verdicts" not in markdown
+    assert "Raw and length-controlled ratings disagree on: `70_30_s" in markdown
+    assert "The canary (one constant, content-free answer; never a level) ranks" in markdown
