@@ -40,7 +40,7 @@ class GridSweeperConf:
     max_batch_size: int | None = None
     params: dict[str, str] | None = None
     seeds: str = "fixed"  # fixed: every listed seed for every level; adaptive: more only where a verdict is open
-    max_seeds: int = 8  # adaptive: the cap on seeds per level (the listed seeds are the first look)
+    max_seeds: int = 10  # adaptive: the cap on seeds per level (the listed seeds are the first look)
     seed_step: int = 1  # adaptive: seeds added per look to the open levels
     metric: str | None = None  # adaptive: the metric decided on (None: study_primary, else the external set)
     baseline: str | None = None  # adaptive: the level compared against (None: the first the sweep lists)
@@ -56,7 +56,7 @@ class GridSweeper(BasicSweeper):
         max_batch_size: int | None = None,
         params: dict[str, str] | None = None,
         seeds: str = "fixed",
-        max_seeds: int = 8,
+        max_seeds: int = 10,
         seed_step: int = 1,
         metric: str | None = None,
         baseline: str | None = None,

@@ -162,9 +162,9 @@ def adaptive_section(log: dict[str, Any], path: Path) -> Section:
     section.items.append(
         f"An adaptive study (`{path.name}`): {log['factor']} levels against {log['baseline']} on "
         f"{log['metric_why']}. It started with {plan[0]} seeds per level and added {_step(plan)} to the levels whose "
-        f"comparison was still open, up to {plan[-1]}: {len(plan)} looks, at {', '.join(map(str, plan))} seeds. Each "
-        f"look before the cap is tested at an equal share of {_pct(log['early_share'])} of the comparison's alpha, the "
-        f"cap at the rest (Bonferroni over the looks), with alpha split over the comparisons by the graphical Holm "
+        f"comparison was still open, up to {plan[-1]}: {len(plan)} looks, at {', '.join(map(str, plan))} seeds. The "
+        f"looks before the cap share {_pct(log['early_share'])} of a comparison's alpha in proportion to their seeds, "
+        f"the cap the rest (Bonferroni over the looks), with alpha split over the comparisons by the graphical Holm "
         f"procedure (a decided comparison's share passes to the open ones): the chance of any false verdict stays "
         f"<= {log['alpha']:g} under this optional stopping (docs/statistics.md). Stopped: {log['stop']}."
     )

@@ -1,9 +1,9 @@
 """Group-sequential decisions for a study that adds seeds only where a verdict is still open (docs/statistics.md).
 
 Why: re-testing at a fixed alpha after every added seed gives chance as many tries as there are looks, so the
-false-verdict rate grows with them. Here each comparison's alpha is spent over the looks, Bonferroni-style
-(Haybittle-Peto allocation): every look before the cap is tested at an equal small share, the cap at the rest, so
-the chance of a false verdict over all looks is at most their sum whatever the correlation of the looks. Across
+false-verdict rate grows with them. Here each comparison's alpha is spent over the looks, Bonferroni-style: the
+looks before the cap share half of it, in proportion to their seeds, the cap the other half, so the chance of a false
+verdict over all looks is at most the sum of their levels whatever the correlation of the looks. Across
 the comparisons, the graphical Holm procedure for group-sequential designs (Maurer & Bretz 2013) splits alpha
 equally over them and passes a decided comparison's share on to the open ones.
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from sft_ablate.report.inference import ALPHA, Delta, delta
 
-EARLY_SHARE = 0.3  # of a comparison's alpha, spread equally over the looks before the cap (the cap gets the rest)
+EARLY_SHARE = 0.5  # of a comparison's alpha, spent over the looks before the cap (the cap gets the rest)
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,14 @@ class Plan:
         return cls(tuple(counts), alpha)
 
     def nominal(self, alpha: float) -> tuple[float, ...]:
-        """The level each look is tested at, for a comparison holding `alpha` (its share of the family's): they sum
-        to alpha. With one look (initial seeds = max_seeds) it is the fixed design."""
+        """The level each look is tested at, for a comparison holding `alpha` (its share of the family's); they sum
+        to alpha. The looks before the cap share `early` of it in proportion to their seeds (a look of 3 seeds
+        has a t on ~2 df and can only resolve a large effect, so it gets less), the cap the rest. With one look
+        (initial seeds = max_seeds) it is the fixed design."""
         if len(self.seeds) == 1:
             return (alpha,)
-        each = alpha * self.early / (len(self.seeds) - 1)
-        return (each,) * (len(self.seeds) - 1) + (alpha * (1 - self.early),)
+        before = np.array(self.seeds[:-1], dtype=float)
+        return (*(float(x) for x in alpha * self.early * before / before.sum()), alpha * (1 - self.early))
 
     def look_at(self, n_seeds: int) -> int:
         """The look (0-based) that has n_seeds seeds."""
