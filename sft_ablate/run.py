@@ -14,6 +14,7 @@ from sft_ablate.arena.prompts import load_prompts
 from sft_ablate.arena.stage import run_arena
 from sft_ablate.cache import cached_json, content_key
 from sft_ablate.config import Config
+from sft_ablate.data.filters.decontaminate import with_eval_prompts
 from sft_ablate.data.prepare import DataStageInputs, PreparedData, examples_hash, prepare_data
 from sft_ablate.data.profile import length_histograms, profile_tables, train_diversity
 from sft_ablate.data.schema import synthetic_fraction
@@ -28,7 +29,7 @@ from sft_ablate.evaluation.lighteval_runner import (
     benchmark_results,
     score_benchmarks,
 )
-from sft_ablate.evaluation.tasks import BenchmarkTask, resolve_benchmarks
+from sft_ablate.evaluation.tasks import BenchmarkTask, benchmark_eval_prompts, resolve_benchmarks
 from sft_ablate.identity import config_hash
 from sft_ablate.io import write_jsonl_atomic
 from sft_ablate.metrics import compute_metrics
@@ -210,7 +211,7 @@ def data_stage_inputs(config: Config) -> DataStageInputs:
     return DataStageInputs(
         data=config.data,
         mix=config.mix,
-        quality=config.quality,
+        quality=with_eval_prompts(config.quality, benchmark_eval_prompts(config.eval)),  # no training on what is evaluated
         diversity=config.diversity,
         heldout_sets=config.eval.heldout_sets,
         seed=config.seed,

@@ -224,3 +224,28 @@ def test_a_run_without_the_data_dir_says_in_one_line_how_to_get_it(tmp_path, cac
     assert sum("not checked against" in line for line in output.splitlines()) == 1
     quality = json.loads((run_dir / "results.json").read_text())["data"]["quality"]
     assert len(quality["eval_prompts_missing"]) == 3 and len(quality["eval_prompts"]) == 3  # 2 bundled + seed_tasks
+
+
+def test_a_run_is_decontaminated_against_its_own_benchmark_files(tmp_path):
+    """A task YAML the user evaluates on adds its prompt field to decontamination: a training row holding one of its
+    questions is dropped, and results.json lists the file as checked."""
+    from sft_ablate.run import data_stage_inputs
+
+    question = "Write an email to volunteers confirming the park cleanup on Saturday, April 13 at 9 a.m."  # human-0002
+    rows = [
+        {"question": question, "options": ["yes", "no"], "answer": 0},
+        {"question": "Is a cat a bird?", "options": ["yes", "no"], "answer": 1},
+    ]
+    (tmp_path / "mine.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "mine.yaml").write_text(
+        'kind: multiple_choice\npath: mine.jsonl\nprompt: "{question}"\nchoices: options\ngold: answer\n'
+    )
+    config = compose_config([f"eval.benchmarks=[bundled_mc,{tmp_path}/mine.yaml]"])
+    sources = {"human": load_source("human", SourceConfig(path=str(SAMPLE_DATA_DIR / "human.jsonl")), "fail").examples}
+    result = apply_filters(sources, data_stage_inputs(config).quality)  # what the data stage filters with
+    assert result.eval_prompts[f"{tmp_path / 'mine.jsonl'}:question"] == 2
+    dropped = [d for d in result.dropped if "mine.jsonl:1" in d.problem]
+    assert [d.origin.rsplit("/", 1)[1] for d in dropped] == ["human.jsonl:2"]
+    assert str(tmp_path) not in str(config.quality.decontaminate.eval_prompts)  # the config itself is untouched
+    plain = apply_filters(sources, compose_config([]).quality)
+    assert not [d for d in plain.dropped if "human.jsonl:2" in d.origin]  # without the benchmark, the row stays

@@ -33,6 +33,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sft_ablate.cache import building, content_key, file_fingerprint
 from sft_ablate.data.fetch import HUB_TIMEOUT, ensure_dataset_file, hub_unreachable
+from sft_ablate.data.filters.decontaminate import EvalPromptFile
 from sft_ablate.data.formats import RowProblem
 from sft_ablate.data.sources import FILE_SUFFIXES, read_file_rows
 from sft_ablate.errors import ConfigError, DataError, EnvironmentProblem
@@ -122,6 +123,26 @@ def resolve_benchmarks(eval_cfg: EvalConfig, cache_dir: Path) -> list[BenchmarkT
             task.data_dir = materialize(task.local, cache_dir)
         tasks.append(task)
     return tasks
+
+
+def benchmark_eval_prompts(eval_cfg: EvalConfig) -> list[EvalPromptFile]:
+    """The prompt fields of the local tasks a run evaluates on, for decontamination: training rows must not hold
+    them. A lighteval task's data is on the hub, not checked here; a task file that is not .jsonl neither."""
+    found = []
+    for request in eval_cfg.benchmarks:
+        task_file = _task_file_of(request)
+        if task_file is None:
+            continue
+        spec = load_spec(task_file)
+        if Path(spec.path).suffix.lower() == ".jsonl":
+            found += [EvalPromptFile(spec.path, name) for name in prompt_fields(spec.prompt)]
+    return found
+
+
+def _task_file_of(request: str) -> Path | None:
+    """The YAML of a local task (`arc_easy|5`, `my/task.yaml`), or None for a lighteval task string."""
+    parts = request.strip().split("|")
+    return _local_task_file(parts[0]) if len(parts) <= 2 and parts[0] else None
 
 
 def resolve_task(request: str, max_samples: int | None) -> BenchmarkTask:

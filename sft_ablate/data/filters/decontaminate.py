@@ -7,6 +7,7 @@ results.json (data.quality.eval_prompts_missing), and one log line for all of th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,19 @@ class DecontaminateConfig:
 
     def input_files(self) -> list[Path] | None:
         return [Path(p.path).expanduser() for p in self.eval_prompts]
+
+
+def with_eval_prompts(quality: Any, extra: list[EvalPromptFile]) -> Any:
+    """A copy of the quality config whose decontamination also reads `extra` (the benchmarks a run evaluates on),
+    those it does not list already. The config itself stays as composed."""
+    if "decontaminate" not in quality.filters:
+        return quality
+    settings: DecontaminateConfig = quality.decontaminate
+    listed = {(Path(p.path).expanduser().absolute(), p.field) for p in settings.eval_prompts}
+    new = [p for p in extra if (Path(p.path).expanduser().absolute(), p.field) not in listed]
+    if not new:
+        return quality
+    return dataclasses.replace(quality, decontaminate=dataclasses.replace(settings, eval_prompts=[*settings.eval_prompts, *new]))
 
 
 @dataclass
