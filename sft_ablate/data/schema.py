@@ -137,6 +137,17 @@ class DiversityConfig:
             raise ConfigError(f"diversity.pool_sample must be at least 2 or null (the whole pool), got {self.pool_sample}")
 
 
+def mix_name(synthetic: float) -> str:
+    """A two-source mix's label from its synthetic share, as the shipped mixes are named: 0.37 -> "37_63"."""
+    percent = round(100 * float(synthetic))
+    return f"{percent}_{100 - percent}"
+
+
+def complement(share: float) -> float:
+    """The other source's share of a two-source mix (rounded: 1 - 0.7 is 0.30000000000000004)."""
+    return round(1.0 - float(share), 9)
+
+
 def synthetic_fraction(mix: MixConfig, sources: dict[str, SourceConfig]) -> float:
     """The share of the mix drawn from synthetic sources."""
     return round(sum(w for name, w in mix.weights.items() if sources[name].kind == "synthetic"), 6)

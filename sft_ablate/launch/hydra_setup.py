@@ -6,6 +6,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.plugins import Plugins
 from omegaconf import OmegaConf
 
+from sft_ablate.data.schema import complement, mix_name
 from sft_ablate.paths import CONF_DIR, dataset_path, sample_data_path
 
 
@@ -21,6 +22,8 @@ def register() -> None:
     OmegaConf.register_resolver("sample_data", sample_data_path, replace=True)
     OmegaConf.register_resolver("dataset", dataset_path, replace=True)  # public eval data by hub id (paths.data_dir)
     OmegaConf.register_resolver("group_options", group_options, replace=True)
+    OmegaConf.register_resolver("mix_name", mix_name, replace=True)  # conf/mix/custom.yaml
+    OmegaConf.register_resolver("complement", complement, replace=True)
     store = ConfigStore.instance()
     Plugins.instance().register(GridSweeper)
     store.store(
