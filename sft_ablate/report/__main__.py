@@ -38,6 +38,18 @@ def main(argv: list[str] | None = None) -> int:
         help="the metric each verdict tests first, the rest gated behind it, e.g. heldout.seed_tasks.loss (default: the "
         "runs' study_primary, else the external held-out set; see docs/report.md)",
     )
+    parser.add_argument(
+        "--mixture-target",
+        metavar="METRIC[=W,...]",
+        help="what the mixture law's optimum minimises: a loss (heldout.NAME.loss, eval_loss_by_source.NAME, eval_loss) "
+        "or a weighted sum, e.g. eval_loss_by_source.human=0.5,heldout.NAME.loss=0.5 (default: the primary metric)",
+    )
+    parser.add_argument(
+        "--confirm",
+        action="store_true",
+        help="run the mixture the study's law predicts is best, with the study's settings and seeds, then report the "
+        "prediction against what was observed",
+    )
     parser.add_argument("--samples", type=int, default=4, help="held-out prompts in the side-by-side table")
     parser.add_argument("--storage", help="the Optuna storage URL, when the recorded one lacks its password")
     parser.add_argument("--wandb", action="store_true", help="also log the tables and plots to a W&B summary run")
@@ -57,7 +69,16 @@ def main(argv: list[str] | None = None) -> int:
 def _report_command(args: argparse.Namespace) -> int:
     load_plugins()  # a user's own metrics (SFT_ABLATE_PLUGINS) join the metric table, as they did in the runs
     baselines = dict(_key_value(b) for b in args.baseline)
-    report = build_report(args.root, args.out, args.metric, baselines, args.samples, args.storage, args.primary)
+    report = build_report(
+        args.root, args.out, args.metric, baselines, args.samples, args.storage, args.primary, args.mixture_target
+    )
+    if args.confirm:
+        code = confirm_mixture(report)
+        if code:
+            return code
+        report = build_report(
+            args.root, args.out, args.metric, baselines, args.samples, args.storage, args.primary, args.mixture_target
+        )
     print(
         f"{report.complete} complete runs, {report.incomplete} not complete -> {report.markdown}, {report.html}, "
         f"{report.out_dir / 'tables'}, {report.out_dir / 'plots'}"
@@ -66,6 +87,16 @@ def _report_command(args: argparse.Namespace) -> int:
     if args.wandb:
         log_to_wandb(report, args.root, args.wandb_mode, args.wandb_project, args.wandb_entity)
     return 0
+
+
+def confirm_mixture(report: Report) -> int:
+    """Run the one mixture-law study's predicted optimum (report/confirm.py)."""
+    from sft_ablate.report.confirm import run_confirmation
+
+    if len(report.mixtures) != 1:
+        found = "no study with a mixture law" if not report.mixtures else f"{len(report.mixtures)} studies with one"
+        raise ReportError(f"--confirm needs exactly one study with a mixture law under the root; found {found}")
+    return run_confirmation(report.mixtures[0])
 
 
 def print_decisions(report: Report) -> None:
@@ -77,7 +108,7 @@ def print_decisions(report: Report) -> None:
             if isinstance(item, Table) and "_power_" in item.name and not item.shown.empty:
                 shown = item.shown[["metric", *item.shown.columns[1:2], *columns]]
                 print(f"\n{item.name}:\n{shown.to_string(index=False)}")
-            elif isinstance(item, str) and item.startswith("**Verdict"):
+            elif isinstance(item, str) and item.startswith(("**Verdict", "**Predicted best mixture")):
                 print(item.replace("**", ""))
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from sft_ablate.errors import SftAblateError
-from sft_ablate.report import plots
+from sft_ablate.report import confirm, plots
 from sft_ablate.report.adaptive import adaptive_sections
 from sft_ablate.report.arena import arena_section
 from sft_ablate.report.evidence import Primary, RunItems, choose_primary, compare_factor, level_mean
+from sft_ablate.report.mixture import MixtureOutcome, mixture_section
 from sft_ablate.report.power import decision_items
 from sft_ablate.report.render import Plot, Section, to_html, to_markdown, write_csvs
 from sft_ablate.report.runs import (
@@ -63,6 +65,7 @@ class Report:
     studies: list[str]
     complete: int
     incomplete: int
+    mixtures: list[MixtureOutcome]  # each mixture law's predicted optimum, for --confirm
 
 
 def build_report(
@@ -73,9 +76,11 @@ def build_report(
     samples: int = 4,
     storage: str | None = None,
     primary: str | None = None,
+    mixture_target: str | None = None,
 ) -> Report:
     """primary: the metric each factor's verdict tests first (--primary), over the runs' study_primary; else the
-    external held-out set (docs/report.md)."""
+    external held-out set (docs/report.md). mixture_target: what the mixture law's optimum minimises
+    (--mixture-target; default: the primary)."""
     root = Path(root).resolve()
     if not root.is_dir():
         raise ReportError(f"{root} is not a directory (give a sweep dir or an outputs dir)")
@@ -97,7 +102,7 @@ def build_report(
     check_baselines(frame, factors, baselines or {})  # before anything is written: a typo is not silently ignored
     if primary is not None:
         _metric_named(frame, primary)  # a metric these runs have
-    context = StudyContext(by_name, studies, out_dir, RunItems({run.name: run.dir for run in runs}), primary)
+    context = StudyContext(by_name, studies, out_dir, RunItems({run.name: run.dir for run in runs}), primary, mixture_target)
     sections = [overview(root, frame, n_complete)]
     for (study, model), group in frame.groupby(["study", "model"], sort=False):
         sections += study_sections(str(study), str(model), group, keys, context, metric, baselines or {}, samples, storage)
@@ -109,7 +114,7 @@ def build_report(
     page = out_dir / "report.html"
     page.write_text(to_html(title, sections))
     studies_seen = [str(s) for s in frame["study"].unique()]
-    return Report(out_dir, markdown, page, sections, studies_seen, n_complete, len(frame) - n_complete)
+    return Report(out_dir, markdown, page, sections, studies_seen, n_complete, len(frame) - n_complete, context.mixtures)
 
 
 def overview(root: Path, frame: pd.DataFrame, n_complete: int) -> Section:
@@ -144,6 +149,8 @@ class StudyContext:
     out_dir: Path
     items: RunItems
     primary: str | None
+    mixture_target: str | None = None
+    mixtures: list[MixtureOutcome] = field(default_factory=list)  # filled as the studies are built
 
 
 def study_sections(
@@ -186,6 +193,9 @@ def study_sections(
     figures = plots_section(complete, varied, metrics, f"{study} on {model}", context, stem)
     if figures.items:
         out.append(figures)
+    law = mixture_law_section(complete, varied, metrics, primary, context, stem)
+    if law is not None:
+        out.append(law)
     arena = arena_section(complete, by_name, varied, stem)  # rated from the arena store, levels pooled
     if arena is not None:
         out.append(arena)
@@ -204,6 +214,25 @@ def study_sections(
             )
         )
     return out
+
+
+def mixture_law_section(
+    complete: pd.DataFrame, varied: list[str], metrics: list[Metric], primary: Primary, context: StudyContext, stem: str
+) -> Section | None:
+    """The study's mixture law (report/mixture.py), with an earlier --confirm's prediction against its runs."""
+    if not len(complete):
+        return None
+    study_dir = Path(os.path.commonpath([context.by_name[run].dir.parent for run in complete["run"]]))
+    section, outcome = mixture_section(
+        complete, varied, metrics, context.items, context.mixture_target, primary.metric, study_dir, context.out_dir, stem
+    )
+    if outcome is not None:
+        outcome.example_run = str(context.by_name[complete["run"].iloc[0]].dir)
+        context.mixtures.append(outcome)
+        plan = confirm.read_plan(study_dir)
+        if plan is not None and section is not None:
+            section.items.append(confirm.confirmation_table(plan, complete, outcome.sources, f"{stem}_mixture_confirm"))
+    return section
 
 
 def study_primary(complete: pd.DataFrame, metrics: list[Metric], named: str | None) -> Primary:

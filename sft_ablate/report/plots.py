@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never a window
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullFormatter  # noqa: E402
 
@@ -204,3 +205,66 @@ def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def mixture_plot(
+    frame: pd.DataFrame, sources: list[str], axis: str, fits: dict, targets: list, target: str, path: Path
+) -> Path | None:
+    """One panel per eval set with a law: its loss against the first source's weight (two sources: dots are runs,
+    squares level means, the line the law with its prediction band, the star the optimum), or a triangle of the
+    law's values over the weights (three sources, runs as dots)."""
+    from sft_ablate.report.mixture_law import LawFit
+
+    drawn = {label: (key, fit) for label, (key, fit) in fits.items() if isinstance(fit, LawFit)}
+    if not drawn:
+        return None
+    cols = min(3, len(drawn))
+    rows = math.ceil(len(drawn) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.5 * rows), squeeze=False)
+    weights = frame[[f"mix.weights.{s}" for s in sources]].fillna(0.0).astype(float).to_numpy()
+    for ax, (label, (key, fit)) in zip(axes.flat, drawn.items()):
+        parts = next(t for t in targets if t.label == key).parts
+        values = sum(coef * frame[column] for column, coef in parts.items())
+        opt = fit.optimum
+        if len(sources) == 2:
+            x, g = fit.grid.weights[:, 0], fit.grid
+            ax.fill_between(x, g.pi_low, g.pi_high, color="tab:blue", alpha=0.15, label="90% prediction band")
+            ax.plot(x, g.mean, color="tab:blue", label=f"law ({fit.form.name})")
+            ax.scatter(weights[:, 0], values, s=14, alpha=0.5, color="tab:gray", label="runs", zorder=2)
+            level_x = np.unique(weights[:, 0])
+            means = [values[weights[:, 0] == v].mean() for v in level_x]
+            ax.scatter(level_x, means, marker="s", s=28, color="black", label="level mean", zorder=3)
+            ax.errorbar(
+                [opt.weights[0]],
+                [opt.loss],
+                xerr=[[opt.weights[0] - opt.weights_low[0]], [opt.weights_high[0] - opt.weights[0]]],
+                yerr=[[opt.loss - opt.pi_low], [opt.pi_high - opt.loss]],
+                fmt="*",
+                ms=13,
+                color="tab:red",
+                label="predicted optimum",
+                zorder=4,
+            )
+            for start, end in ((-0.02, weights[:, 0].min()), (weights[:, 0].max(), 1.02)):
+                if end > start + 0.03:
+                    ax.axvspan(start, end, color="tab:gray", alpha=0.08, lw=0)  # not run: extrapolated
+            ax.set_xlabel(axis)
+            ax.set_xlim(-0.02, 1.02)
+        else:  # the first three weights on a triangle
+            corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, math.sqrt(3) / 2]])
+            xy = fit.grid.weights[:, :3] @ corners
+            shade = ax.tricontourf(xy[:, 0], xy[:, 1], fit.grid.mean, levels=14, cmap="viridis_r")
+            fig.colorbar(shade, ax=ax, shrink=0.8)
+            runs = weights[:, :3] @ corners
+            ax.scatter(runs[:, 0], runs[:, 1], s=16, color="white", edgecolors="black", label="runs")
+            best = opt.weights[:3] @ corners
+            ax.scatter([best[0]], [best[1]], marker="*", s=160, color="tab:red", label="predicted optimum")
+            for (cx, cy), name in zip(corners, sources):
+                ax.annotate(name, (cx, cy), ha="center", va="top" if cy == 0 else "bottom", fontsize=8)
+            ax.set_aspect("equal")
+            ax.axis("off")
+        ax.set_title(f"{label} (target)" if key == target else label, fontsize=9)
+    for ax in list(axes.flat)[len(drawn) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    return _save(fig, path)

@@ -1,0 +1,85 @@
+"""A task with a known best mixture: the external held-out set needs both sources, so its loss is U-shaped in the
+synthetic fraction.
+
+Two made-up vocabularies, each taught by one source: the synthetic source gives the codes of six items, the human
+source the codes of six others. The external set asks for both, twice as often for the synthetic source's items,
+so the best mixture leans synthetic but is not all-synthetic. Training stops well before either source is learned
+by heart, so each source's loss keeps falling with its share and the optimum sits inside the range.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+SYNTHETIC_ITEMS = {
+    "zorp": "red", "blix": "blue", "quen": "green", "mave": "amber", "drell": "violet", "tosk": "silver",
+    "prax": "gold", "wunt": "teal", "yelm": "navy", "cird": "olive", "snib": "coral", "vope": "plum",
+}  # fmt: skip
+HUMAN_ITEMS = {
+    "fenn": "copper", "grib": "ivory", "holt": "jade", "krum": "onyx", "lisp": "pearl", "morv": "rust",
+    "nack": "sand", "pilt": "slate", "rusk": "mint", "tibb": "cream", "ulve": "lime", "zest": "wine",
+}  # fmt: skip
+TRAIN_PHRASINGS = [
+    "What is the code of {item}",
+    "Give me the code for {item}",
+    "Tell me the code of {item}",
+    "Which code belongs to {item}",
+    "Code please, for {item}",
+    "I need the code of {item}",
+    "Look up the code of {item}",
+    "Name the code of {item}",
+    "Say the code for {item}",
+    "What code has {item}",
+    "Find the code of {item}",
+    "Recall the code of {item}",
+]
+EXTERNAL_PHRASINGS = ["Give the code of {item}", "Tell me the code for {item}", "Write the code for {item}"]
+
+
+def _row(prompt: str, answer: str) -> dict:
+    return {"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]}
+
+
+def _rows(items: dict[str, str], phrasings: list[str]) -> list[dict]:
+    return [_row(p.format(item=i), c) for i, c in items.items() for p in phrasings]
+
+
+def mixture_sources(root: Path) -> dict[str, Path]:
+    """synthetic.jsonl, human.jsonl and external.jsonl (12 rows on the synthetic items, 6 on the human ones)."""
+    rows = {
+        "synthetic": _rows(SYNTHETIC_ITEMS, TRAIN_PHRASINGS) + _rows(HUMAN_ITEMS, TRAIN_PHRASINGS[:4]),
+        "human": _rows(HUMAN_ITEMS, TRAIN_PHRASINGS) + _rows(SYNTHETIC_ITEMS, TRAIN_PHRASINGS[:4]),
+        "external": [_row(p.format(item=i), c) for i, c in SYNTHETIC_ITEMS.items() for p in EXTERNAL_PHRASINGS[:2]]
+        + [_row(EXTERNAL_PHRASINGS[2].format(item=i), c) for i, c in HUMAN_ITEMS.items()],
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, found in rows.items():
+        paths[name] = root / f"{name}.jsonl"
+        paths[name].write_text("".join(json.dumps(r) + "\n" for r in found))
+    return paths
+
+
+def mixture_run_args(paths: dict[str, Path], max_steps: int = 60) -> list[str]:
+    """One run of the task: the tiny model, short rows, a schedule that stops before either source is memorised."""
+    return [
+        "model=tiny",
+        f"data.sources.human.path={paths['human']}",
+        f"data.sources.synthetic.path={paths['synthetic']}",
+        "data.budget=128",
+        "data.eval_per_source=12",
+        f"+eval.heldout_sets.both={paths['external']}",
+        "quality.filters=[exact_dedup,decontaminate]",
+        f"train.max_steps={max_steps}",
+        "train.batch_size=8",
+        "train.learning_rate=5e-3",
+        "train.save_steps=1000",
+        "train.logging_steps=50",
+        "train.max_length=64",
+        "eval.base_model=false",
+        "eval.num_generations=1",
+        "eval.benchmarks=[]",
+        "arena=none",
+        "tracking=none",
+    ]
