@@ -131,8 +131,8 @@ def test_levels_sort_numbers_numerically_and_a_schema_default_fills_an_unrecorde
             del results["config"]["train"]["max_length"]
             (tmp_path / f"l{i}" / "results.json").write_text(json.dumps(results))
     frame = runs_frame(find_runs(tmp_path))
-    assert level_order(frame, "train.max_length") == [128, 512, 1024]  # not "1024" < "128"; 512 is the default
-    assert setting_default("train.max_length") == 512 and setting_default("data.sources.any.kind") == "human"
+    assert level_order(frame, "train.max_length") == [128, 384, 1024]  # not "1024" < "128"; 384 is the default
+    assert setting_default("train.max_length") == 384 and setting_default("data.sources.any.kind") == "human"
     assert setting_default("mix.weights.human") is NO_DEFAULT and setting_default("no.such.key") is NO_DEFAULT
     assert flat_settings({"a": {"b": 1, "c": [1, 2]}, "d": {}}) == {"a.b": 1, "a.c": [1, 2], "d": {}}
 
