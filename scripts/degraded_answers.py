@@ -3,8 +3,9 @@
     python scripts/degraded_answers.py ../shared/data/benchmarks/gsm8k_test.jsonl /tmp/degraded \\
         --prompt-field question --reference-field answer --max-prompts 250
 
-Then import each as a model and rate them (docs/arena.md, "Checking a judge"): a judge that works ranks them
-full > half > tenth > shuffled, Kendall tau 1.
+Then import each as a model and rate them (docs/arena.md, "External answers"): a judge that works ranks them
+full > half > tenth > shuffled, Kendall tau 1. Every study runs this ladder on its own prompts, with a null canary
+beside it (docs/arena.md, "The judge's audit"; `python -m sft_ablate.arena STORE --audit` for an imported pool).
 """
 
 from __future__ import annotations
