@@ -24,6 +24,7 @@ from sft_ablate.identity import completed_results, config_hash
 from sft_ablate.launch.hydra_setup import register
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.launch.preflight import check_before_run, check_outputs_writable
+from sft_ablate.launch.stop import interrupt_on_sigterm_in_job
 from sft_ablate.paths import CONF_DIR, SYNTH_CONF_DIR
 
 log = logging.getLogger("sft_ablate")
@@ -33,6 +34,7 @@ log = logging.getLogger("sft_ablate")
 def task(cfg: DictConfig) -> dict:
     """One run; returns its results (a sweeper picks its objective from them, e.g. metrics.eval_loss)."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    interrupt_on_sigterm_in_job()  # a job of hydra/launcher=submitit_local: the sweep's stop reaches it (stop.py)
     with job_in(run_dir, multirun=HydraConfig.get().mode == RunMode.MULTIRUN):
         config = to_config(cfg)
         run_config = dataclasses.asdict(config)  # validated and resolved, every default spelled out
