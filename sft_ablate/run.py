@@ -35,6 +35,7 @@ from sft_ablate.io import write_jsonl_atomic
 from sft_ablate.metrics import compute_metrics
 from sft_ablate.record.items import SET_EVAL, SET_HELDOUT, ItemScoresFile, loss_rows
 from sft_ablate.record.results import RunRecord, environment
+from sft_ablate.record.summary import summary_lines
 from sft_ablate.record.tracking import Tracker, TrackerCallback, start_tracking
 from sft_ablate.training.models import LoadedModel, base_model, base_model_dir, check_environment, load_model
 from sft_ablate.training.trainer import build_trainer, save_final, torch_threads, train
@@ -74,13 +75,7 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
                 arena_stage(config, record, loaded, tracker, run_dir, run_factors, cache_dir, items)
     finally:
         finish_tracking(tracker, record, generations)
-    log.info(
-        "run %s: eval_loss %.4f (base %s), results in %s",
-        record.status,
-        record.results["metrics"]["eval_loss"],
-        _fmt(record.results["metrics"].get("base_eval_loss")),
-        record.path,
-    )
+    log.info("%s", "\n  ".join(summary_lines(record.results, run_dir)))  # losses, scores, arena, time, where
     return record.results
 
 
@@ -380,7 +375,3 @@ def heldout_metrics(trained: dict, base: dict[str, dict[str, float]]) -> dict[st
         if name in base:
             out[name] |= {"base_loss": base[name]["loss"], "base_perplexity": base[name]["perplexity"]}
     return out
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"

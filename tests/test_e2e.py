@@ -49,7 +49,8 @@ def test_the_console_shows_our_progress_and_no_library_chatter(tiny_run):
 
 def test_single_run_records_everything(tiny_run):
     r = results(tiny_run)
-    assert r["status"] == "complete" and r["tracking"] == {"status": "ok", "error": None}
+    assert r["status"] == "complete" and r["tracking"] == {"status": "ok", "error": None, "dir": r["tracking"]["dir"]}
+    assert Path(r["tracking"]["dir"]).parent == tiny_run / "wandb"  # the offline run, for `wandb sync`
     metrics = r["metrics"]
     for key in ("train_loss", "eval_loss", "eval_perplexity", "base_eval_loss", "base_eval_perplexity"):
         assert isinstance(metrics[key], float), key

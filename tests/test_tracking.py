@@ -51,7 +51,9 @@ def data_report() -> dict:
 def offline_tracker(tmp_path: Path) -> Tracker:
     config = compose_config(["model=tiny", "tracking=wandb_offline"])
     tracker = start_tracking(config.tracking, config.study, tmp_path, {}, {"mix": "50_50"}, ["train.epochs=2"])
-    assert tracker.active and tracker.state() == {"status": "ok", "error": None}
+    offline_dir = Path(tracker.state()["dir"])  # what `wandb sync` takes; the run's summary says where it is
+    assert offline_dir.parent == tmp_path / "wandb" and offline_dir.name.startswith("offline-run-")
+    assert tracker.active and tracker.state() == {"status": "ok", "error": None, "dir": str(offline_dir)}
     return tracker
 
 
@@ -69,7 +71,7 @@ def test_a_source_without_task_keeps_tracking_on(tmp_path, caplog):
     log_data_profile(tracker, data_report(), [])
     tracker.summary({"metrics/eval_loss": 1.5})
     tracker.finish()
-    assert tracker.state() == {"status": "ok", "error": None}
+    assert {k: tracker.state()[k] for k in ("status", "error")} == {"status": "ok", "error": None}
     # No W&B warning (an INFO line saying where the offline run is, is fine)
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "W&B" in r.getMessage()]
 

@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 class Tracker:
     """Wraps a wandb run. Every call is guarded: after the first failure, tracking stops and training goes on."""
 
-    def __init__(self, run: Any | None, status: str = "off", error: str | None = None) -> None:
+    def __init__(
+        self, run: Any | None, status: str = "off", error: str | None = None, where: dict[str, str] | None = None
+    ) -> None:
         self.run = run
+        self.where = where or {}  # the W&B run's url (online) or dir (offline: what `wandb sync` takes)
         # off: not configured; ok: every call went through; failed: a call failed, later calls were skipped;
         # init_failed: W&B never started.
         self.status = "ok" if run is not None else status
@@ -27,7 +30,7 @@ class Tracker:
 
     def state(self) -> dict[str, Any]:
         """What results.json records under `tracking`."""
-        return {"status": self.status, "error": self.error}
+        return {"status": self.status, "error": self.error, **self.where}
 
     @property
     def active(self) -> bool:
@@ -132,7 +135,8 @@ def start_tracking(
         return Tracker(None, status="init_failed", error=f"W&B init: {type(err).__name__}: {err}")
     if tracking.mode == "offline":
         log.info("W&B offline run in %s; upload later with `wandb sync %s`", run.dir, Path(run.dir).parent)
-    return Tracker(run)
+        return Tracker(run, where={"dir": str(Path(run.dir).parent)})
+    return Tracker(run, where={"url": run.url} if getattr(run, "url", None) else None)
 
 
 TAGGED_FACTORS = ("mix", "model", "lora", "seed", "diversity")
