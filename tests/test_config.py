@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -143,16 +144,48 @@ def test_cpu_batches_are_length_grouped_and_gpu_batches_packed():
         compose_config(["train.packing=true"])
 
 
-def test_threads_default_to_the_idle_cores(monkeypatch):
-    from sft_ablate.training import trainer
+def test_threads_default_to_the_cores_idle_now(monkeypatch):
+    from sft_ablate.training import cores, trainer
 
-    monkeypatch.setattr(trainer.os, "cpu_count", lambda: 2)
-    for load, expected in ((0.1, 2), (1.2, 1), (7.0, 1)):
-        trainer.torch_threads.cache_clear()
-        monkeypatch.setattr(trainer.os, "getloadavg", lambda load=load: (load, load, load))
-        assert trainer.torch_threads(None) == expected
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cores.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(cores, "cpu_quota", lambda: None)
+    for busy, expected in ((0.1, 2), (0.6, 1), (1.2, 1), (7.0, 1), (float("nan"), 2)):
+        monkeypatch.setattr(cores, "busy_cores", lambda busy=busy: busy)
+        assert trainer.torch_threads(None) == expected, busy
     assert trainer.torch_threads(3) == 3  # asked for: as asked
-    trainer.torch_threads.cache_clear()
+    monkeypatch.setattr(cores, "busy_cores", lambda: 0.0)
+    monkeypatch.setattr(cores, "cpu_quota", lambda: 1.0)  # a container or SLURM job allowed one core of two
+    assert trainer.torch_threads(None) == 1
+
+
+def test_cpu_quota_reads_cgroup_v2_and_v1(tmp_path):
+    from sft_ablate.training.cores import cpu_quota
+
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert cpu_quota(tmp_path) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cpu_quota(tmp_path) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpu_quota(v1) == 2.0
+
+
+def test_a_busy_core_is_seen_now():
+    """A process spinning on one core shows in the sample at once (the load average takes a minute)."""
+    import subprocess
+    import sys
+
+    from sft_ablate.training.cores import busy_cores
+
+    spinner = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 3: pass"])
+    try:
+        time.sleep(0.3)
+        assert busy_cores(0.5) >= 0.8
+    finally:
+        spinner.wait()
 
 
 def test_the_docs_group_table_lists_every_shipped_option():

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import os
 import signal
 import threading
 import time
@@ -20,6 +18,7 @@ from trl import SFTConfig, SFTTrainer
 
 from sft_ablate.data.tokenization import IGNORE_INDEX
 from sft_ablate.errors import ModelError
+from sft_ablate.training.cores import idle_cores
 from sft_ablate.training.models import LoadedModel
 from sft_ablate.training.schema import TrainConfig
 
@@ -37,17 +36,15 @@ class TrainResult:
     log_history: list[dict]
 
 
-@functools.cache  # once per process: in a multirun, the earlier runs' own load must not shrink the later ones
 def torch_threads(requested: int | None) -> int:
-    """train.threads, or (null) the cores that are idle now: cores minus the 1-minute load average, at least one.
-    On 2 cores shared with other jobs, 2 spinning OpenMP threads ran up to 7x slower than 1 (BENCHMARKS.md); on
-    an idle machine every core helps."""
+    """train.threads, or (null) the cores idle now within what this process may use (training/cores.py), checked
+    before each run of a multirun. On 2 cores shared with other jobs, 2 spinning OpenMP threads ran up to 7x slower
+    than 1 (BENCHMARKS.md); on an idle machine every core helps."""
     if requested:
         return requested
-    cores = os.cpu_count() or 1
-    idle = max(1, min(cores, round(cores - os.getloadavg()[0]))) if hasattr(os, "getloadavg") else cores
-    log.info("torch threads: %d of %d cores (load average %.1f; set train.threads to choose)", idle, cores, os.getloadavg()[0])
-    return idle
+    cores = idle_cores()
+    log.info("torch threads: %d (%s; set train.threads to choose)", cores.idle, cores.why)
+    return cores.idle
 
 
 def sft_config(train: TrainConfig, seed: int, run_dir: Path, device: str) -> SFTConfig:
