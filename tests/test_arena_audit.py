@@ -333,3 +333,26 @@ def test_the_report_states_the_audit_and_gives_an_unfit_judge_no_verdict(tmp_pat
     assert "Arena verdicts" not in markdown
     assert "Raw and length-controlled ratings disagree on: `70_30_s" in markdown
     assert "The canary (one constant, content-free answer; never a level) ranks" in markdown
+
+
+@pytest.mark.slow  # a tiny run judged by the bundled SmolLM2-135M judge: ~160 judgments on CPU, several minutes
+def test_a_study_with_the_bundled_llm_judge_reports_its_audit_and_withholds_verdicts_if_it_fails(tmp_path, cache_dir):
+    from sft_ablate.report.build import build_report
+    from tests.conftest import run_cli
+
+    sweep = tmp_path / "study"
+    args = ["-m", "mix=30_70", "model=tiny", "judge=llm", "tracking=none", "data.budget=16", "data.eval_per_source=4",
+            "train.max_steps=2", "eval.num_generations=1", "eval.base_model=false", "eval.benchmarks=[]",
+            "arena.max_prompts=8", "arena.seeds=[0]", f"hydra.sweep.dir={sweep}"]  # fmt: skip
+    proc = run_cli(args, cwd=tmp_path, timeout=3000)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(next(sweep.glob("*/results.json")).read_text())
+    audit = results["arena"]["audit"]
+    print(audit)
+    assert audit["prompts"] == 8 and audit["battles"] == 8 * len(LADDER_PAIRS) and -1 <= audit["kendall_tau"] <= 1
+    assert audit["passed"] == (audit["kendall_tau"] >= 0.8 and audit["canary_rank"] == 5)
+    assert ("win_rate_vs_base" in results["metrics"]["elo"]) == audit["passed"]
+    assert results["arena"]["canary"]["battles"] == 8
+    markdown = build_report(sweep).markdown.read_text()
+    assert f"Kendall τ = {audit['kendall_tau']:.2f}" in markdown
+    assert ("the judge failed its check" in markdown) == (not audit["passed"])
