@@ -36,7 +36,7 @@ def training(run_dir: Path) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_during_run_2_of_4_ends_it_interrupted_and_starts_no_other_run(tmp_path, cache_dir, signum):
     """The local (basic) launcher runs the jobs one after another in this process."""
     sweep = tmp_path / "sweep"
