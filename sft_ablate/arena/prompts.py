@@ -32,7 +32,8 @@ class ArenaPrompt:
 
 def load_prompts(arena: ArenaConfig, judge: JudgeConfig) -> tuple[list[ArenaPrompt], int]:
     """The arena prompts, and how many were skipped because the judge could not decide them."""
-    path = ensure_dataset_file(Path(arena.prompts).expanduser(), "arena.prompts")  # a hub set in the data dir: fetched or explained
+    # A hub dataset in the data dir (arena=mt_bench): read, fetched when online, or a one-line error.
+    path = ensure_dataset_file(Path(arena.prompts).expanduser(), "arena.prompts")
     references = _mt_bench_references(Path(arena.references).expanduser()) if arena.references else {}
     prompts, skipped = [], 0
     for origin, row in read_jsonl_objects(path, "arena.prompts"):
