@@ -254,16 +254,16 @@ def mixture_plot(
             corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, math.sqrt(3) / 2]])
             xy = fit.grid.weights[:, :3] @ corners
             shade = ax.tricontourf(xy[:, 0], xy[:, 1], fit.grid.mean, levels=14, cmap="viridis_r")
-            fig.colorbar(shade, ax=ax, shrink=0.8)
+            fig.colorbar(shade, ax=ax, shrink=0.8, label="predicted loss")
             runs = weights[:, :3] @ corners
-            ax.scatter(runs[:, 0], runs[:, 1], s=16, color="white", edgecolors="black", label="runs")
+            ax.scatter(runs[:, 0], runs[:, 1], s=16, color="white", edgecolors="black", label="runs", clip_on=False)
             best = opt.weights[:3] @ corners
             ax.scatter([best[0]], [best[1]], marker="*", s=160, color="tab:red", label="predicted optimum")
             for (cx, cy), name in zip(corners, sources):
                 ax.annotate(name, (cx, cy), ha="center", va="top" if cy == 0 else "bottom", fontsize=8)
             ax.set_aspect("equal")
             ax.axis("off")
-        ax.set_title(f"{label} (target)" if key == target else label, fontsize=9)
+        ax.set_title(f"{label} (target)" if key == target else label, fontsize=9, pad=4 if len(sources) == 2 else 16)
     for ax in list(axes.flat)[len(drawn) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
