@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -272,3 +273,35 @@ def test_arena_store_on_postgres_without_a_password_says_how_to_give_one(postgre
     monkeypatch.setenv("PGPASSFILE", str(pgpass))
     with ArenaStore(pool_url(postgres)) as store:
         assert isinstance(store.models(), dict)
+
+
+@pytest.mark.slow
+def test_a_sweep_whose_arena_pool_is_on_postgres_rates_and_reports_from_it(postgres, tmp_path, cache_dir, monkeypatch):
+    """Two tiny runs put their answers and battles into one pool by URL; the leaderboard command and the report
+    read it from the server; the password is nowhere in the sweep dir."""
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    url, sweep = new_database(postgres, "sweep_pool"), tmp_path / "sweep"
+    args = ["-m", "model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4", "train.max_steps=2",
+            "eval.num_generations=1", "eval.max_new_tokens=4", "eval.base_model=false", "eval.benchmarks=[]",
+            "arena.max_prompts=4", "arena.seeds=[0]", "arena.sampling.max_new_tokens=8", "arena.bootstrap_rounds=50",
+            f"arena.store={url}", "seed=0,1", f"hydra.sweep.dir={sweep}"]  # fmt: skip
+    proc = run_cli(args, cwd=tmp_path, env={"PGPASSWORD": PASSWORD})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = [json.loads(p.read_text()) for p in sorted(sweep.glob("*/results.json"))]
+    assert [r["status"] for r in records] == ["complete", "complete"]
+    assert {r["arena"]["store"] for r in records} == {url}
+    assert all(Path(r["arena"]["model_id"]).parent == sweep.resolve() for r in records)  # full run dirs: a database
+    assert records[1]["arena"]["opponents"] == [records[0]["arena"]["model_id"]]  # the second run met the first
+    assert not (sweep / "arena.sqlite").exists()
+    for path in sweep.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+
+    with ArenaStore(url) as store:
+        assert {m for m, info in store.models().items() if info["kind"] == "run"} == {r["arena"]["model_id"] for r in records}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PGPASSWORD": PASSWORD}
+    report = subprocess.run([sys.executable, "-m", "sft_ablate.report", str(sweep)], env=env, capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    assert report.returncode == 0, report.stderr[-3000:]
+    text = (sweep / "report" / "report.md").read_text()
+    assert "Arena" in text and "is gone" not in text  # rated from the pool on the server
