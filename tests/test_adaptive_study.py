@@ -1,0 +1,141 @@
+"""A real adaptive study on the tiny model (hydra.sweeper.seeds=adaptive): one comparison is decided after the 3
+first seeds and the other gets more, the report says so, and a rerun resumes without redoing complete runs.
+
+The task is tests/test_planted_effect.py's (six made-up items with one-word codes). The factor is the file of the
+source the runs train on (mix=100_0): the clean rows (the baseline), the same rows with the answers shuffled across
+prompts (a large planted defect), and a copy of the clean file (no effect). The decision is on the external held-out
+set, the study's primary.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sft_ablate.report.build import build_report
+from tests.conftest import run_cli
+from tests.test_planted_effect import CODES, planted_run_args, planted_sources
+from tests.test_slurm import launcher, run_watching_the_queue, slurm, submitted_jobs  # noqa: F401  (slurm: its fixture)
+from tests.test_sweeps import SMALL
+
+LEVELS = ["clean.jsonl", "shuffled.jsonl", "copy.jsonl"]  # the first is the baseline
+
+
+def adaptive_study(root: Path) -> list[str]:
+    """The sources in root and the command, run from root (the levels are paths relative to it)."""
+    paths = planted_sources(root)
+    (root / "copy.jsonl").write_text(paths["clean"].read_text())
+    # The source no level trains on still gives held-out rows; an exact copy of a level's rows would be deduplicated
+    # away, so it gives each item the next item's code.
+    rows = [json.loads(line) for line in paths["clean"].read_text().splitlines()]
+    for row in rows:
+        answer = row["messages"][1]
+        answer["content"] = CODES[(CODES.index(answer["content"]) + 1) % len(CODES)]
+    (root / "rotated.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    settings = [a for a in planted_run_args(paths) if not a.startswith("data.sources.")]
+    return [
+        "-m",
+        "model=tiny",
+        "mix=100_0",
+        f"data.sources.synthetic.path={','.join(LEVELS)}",
+        "data.sources.human.path=rotated.jsonl",
+        "seed=0,1,2",
+        *settings,
+        "study=adaptive_planted",
+        "hydra.sweeper.seeds=adaptive",
+        "hydra.sweeper.max_seeds=4",
+        "hydra.sweep.dir=study",
+        "hydra.sweep.subdir=${data.sources.synthetic.path}_s${seed}",
+    ]
+
+
+@pytest.mark.slow
+def test_one_comparison_is_decided_at_3_seeds_the_other_gets_more_and_a_rerun_resumes(tmp_path, cache_dir):
+    args = adaptive_study(tmp_path)
+    sweep = tmp_path / "study"
+    first = run_cli(args, cwd=tmp_path, timeout=1800)
+    assert first.returncode == 0, first.stderr[-3000:]
+    log = json.loads((sweep / "adaptive.json").read_text())
+    print(json.dumps({k: log[k] for k in ("metric_why", "plan", "seeds", "stop")}))
+    for look in log["looks"]:
+        print(
+            look["look"],
+            [(c["level"], c["n_seeds"], round(c["mean"], 3), f"{c['p']:.2g}", c["decided_look"]) for c in look["comparisons"]],
+        )
+    assert log["baseline"] == "clean.jsonl" and log["metric_column"] == "heldout/planted_external/loss"
+    at_first = {c["level"]: c for c in log["looks"][0]["comparisons"]}
+    assert at_first["shuffled.jsonl"]["decided_look"] == 1 and at_first["shuffled.jsonl"]["mean"] > 0
+    assert at_first["copy.jsonl"]["decided_look"] is None
+    assert log["seeds"] == {"clean.jsonl": [0, 1, 2, 3], "shuffled.jsonl": [0, 1, 2], "copy.jsonl": [0, 1, 2, 3]}
+    assert log["stop"] == "the cap of 4 seeds"
+
+    report = build_report(sweep).markdown.read_text()
+    section = report[report.index("### Seeds where they decide") :]
+    print(section[:2500])
+    assert "decided at look 1 (3 seeds): significantly worse" in section
+    assert "open at the cap of 4 seeds" in section
+    assert "Stopped: the cap of 4 seeds." in section and "11 runs, where a fixed design at the cap would have made 12" in section
+
+    # A rerun resumes: every run is complete, so each skips itself, and the looks come out the same.
+    stamps = {p: p.stat().st_mtime_ns for p in sweep.glob("*/results.json")}
+    assert len(stamps) == 11
+    second = run_cli(args, cwd=tmp_path, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert (second.stdout + second.stderr).count("skipped:") == 11
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert json.loads((sweep / "adaptive.json").read_text())["looks"] == log["looks"]
+
+    # A sweep killed during its second look: that look's unfinished run is redone, nothing else.
+    killed = sweep / "copy.jsonl_s3" / "results.json"
+    killed.write_text(json.dumps(json.loads(killed.read_text()) | {"status": "interrupted"}))
+    third = run_cli(args, cwd=tmp_path, timeout=900)
+    assert third.returncode == 0, third.stderr[-3000:]
+    output = third.stdout + third.stderr
+    assert output.count("skipped:") == 10 and output.count("run complete") == 1
+    assert json.loads(killed.read_text())["status"] == "complete"
+
+
+def test_an_adaptive_sweep_needs_one_factor_and_run_dirs_named_by_their_settings(tmp_path):
+    """Refused before any run: two swept settings besides the seed; run dirs numbered by job (a look numbers only
+    the jobs still open, so a rerun would not find its runs)."""
+    base = ["-m", *SMALL, "hydra.sweeper.seeds=adaptive", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    two = run_cli(
+        [*base, "mix=30_70,70_30", "lora=none,r8", "seed=0,1", "hydra.sweep.subdir=${mix.name}_${lora.name}_s${seed}"],
+        cwd=tmp_path,
+    )
+    assert two.returncode != 0 and "one swept setting besides the seed; this sweep varies 2: mix, lora" in two.stderr
+    numbered = run_cli([*base, "mix=30_70,70_30", "seed=0,1"], cwd=tmp_path)
+    assert numbered.returncode != 0 and "not by job number" in numbered.stderr
+    one_seed = run_cli([*base, "mix=30_70,70_30", "seed=0", "hydra.sweep.subdir=${mix.name}_s${seed}"], cwd=tmp_path)
+    assert one_seed.returncode != 0 and "first seeds swept" in one_seed.stderr
+    assert not list((tmp_path / "sweep").glob("*/results.json"))
+
+
+@pytest.mark.slow
+def test_adaptive_seeds_through_slurm_one_job_array_per_look(request, tmp_path, cache_dir):
+    """The same sweeper hands each look's jobs to the SLURM launcher (tests/slurm_cluster.py): one job array per
+    look, every run complete, the looks logged."""
+    cluster = request.getfixturevalue("slurm")  # test_slurm's cluster (skips where SLURM cannot run)
+    sweep = tmp_path / "sweep"
+    args = [
+        "-m",
+        *SMALL,
+        "mix=30_70,70_30",
+        "seed=0,1",
+        "hydra.sweeper.seeds=adaptive",
+        "hydra.sweeper.max_seeds=3",
+        "hydra.sweep.subdir=${mix.name}_s${seed}",
+        *launcher(),
+        f"hydra.sweep.dir={sweep}",
+    ]
+    proc, queued = run_watching_the_queue(args, tmp_path, cluster)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = json.loads((sweep / "adaptive.json").read_text())
+    records = [json.loads(p.read_text()) for p in sweep.glob("*/results.json")]
+    assert all(r["status"] == "complete" for r in records)
+    assert len(records) == sum(len(seeds) for seeds in log["seeds"].values()) == (4 if len(log["looks"]) == 1 else 6)
+    arrays = {task.split("_")[0] for task in submitted_jobs(sweep)}
+    print(f"\nlooks: {len(log['looks'])}, stop: {log['stop']}, job arrays: {sorted(arrays)}, squeue saw: {sorted(queued)}")
+    assert len(arrays) == len(log["looks"])
