@@ -8,11 +8,11 @@ the comparisons, the graphical Holm procedure for group-sequential designs (Maur
 equally over them and passes a decided comparison's share on to the open ones.
 
 Why not boundaries computed for the correlation of the looks (Lan-DeMets O'Brien-Fleming-type): they assume z
-statistics. The verdict's statistic is a t whose variance is re-estimated at every look from 3-8 seeds, which
+statistics. The verdict's statistic is a t whose variance is re-estimated at every look from 3-10 seeds, which
 decorrelates the looks; in simulation those boundaries let 5.7-6.7% of null studies reach a false verdict.
 
 A look's test is the verdict's own (inference.delta: seeds x items, Satterthwaite t), guarded by the seed-only
-paired t (`look_delta`). Pure numpy/scipy: nothing here knows about runs.
+paired t (`look_delta`). Pure numpy: nothing here knows about runs.
 """
 
 from __future__ import annotations
@@ -57,10 +57,6 @@ class Plan:
             return (alpha,)
         before = np.array(self.seeds[:-1], dtype=float)
         return (*(float(x) for x in alpha * self.early * before / before.sum()), alpha * (1 - self.early))
-
-    def look_at(self, n_seeds: int) -> int:
-        """The look (0-based) that has n_seeds seeds."""
-        return self.seeds.index(n_seeds)
 
 
 @dataclass(frozen=True)
