@@ -82,6 +82,9 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda
     bf16: bool = False  # only takes effect on a GPU
     gradient_checkpointing: bool = False
+    # The loss from hidden states through the LM head in token chunks, labelled positions only (training/lean_loss.py):
+    # the same loss and gradient as TRL's, without its full-vocabulary tiles and entropy pass (BENCHMARKS.md, memory).
+    lean_loss: bool = True
     logging_steps: int = 5
     save_steps: int = 10  # checkpoints go to <run dir>/checkpoints
     save_total_limit: int = 2
