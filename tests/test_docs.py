@@ -1,7 +1,7 @@
 """The docs run as written: every shell block of README.md and docs/*.md, each in a scratch dir.
 
 A block runs as one bash script (`set -eo pipefail`) in a fresh dir that links the checkout's top-level files and
-holds the reader's own files the docs name (my_human.jsonl, my_evals/legal.yaml, ...: FIXTURES). The commands are
+holds the reader's own files the docs name (my_human.jsonl, my_extra.jsonl, my_evals/legal.yaml: work_dir). The commands are
 not edited: a `python` first on PATH adds small settings (SMALL) to each `python -m sft_ablate` and `.data_report`
 command, for the keys the command does not set itself, so a block that trains the default model on the default
 budget trains the tiny one for two steps. Markers, on the lines right above a block's fence:
@@ -17,6 +17,7 @@ counts` prints how many blocks run and how many are skipped, and why.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -208,14 +209,21 @@ def work_dir(root: Path) -> Path:
     work = root / "work"
     work.mkdir()
     for entry in PROJECT_ROOT.iterdir():
-        if entry.name not in ("outputs", ".git", ".venv") and not entry.name.startswith((".", "my_")):
+        if entry.name not in ("outputs", "sft_ablate") and not entry.name.startswith((".", "my_")):
             (work / entry.name).symlink_to(entry)
+    # The package comes from PYTHONPATH; the files the docs name inside it are copies, since a relative path must
+    # stay inside the directory a run starts in (a link would lead out of it).
+    shutil.copytree(SAMPLE_DATA_DIR, work / "sft_ablate" / "sample_data")
     for mine, sample in {
         "my_human.jsonl": "human.jsonl",
         "my_synth.jsonl": "synthetic.jsonl",
         "my_data.jsonl": "human.jsonl",
     }.items():
         shutil.copy(SAMPLE_DATA_DIR / sample, work / mine)
+    extra = [{"messages": [{"role": "user", "content": f"What is {a} times {b}?"},
+                           {"role": "assistant", "content": f"{a} times {b} is {a * b}."}]}
+             for a in range(3, 13) for b in range(a + 5, a + 13)]  # fmt: skip
+    (work / "my_extra.jsonl").write_text("".join(json.dumps(row) + "\n" for row in extra))
     (work / "my_evals").mkdir()
     (work / "my_evals" / "legal.yaml").write_text(LEGAL_YAML)
     rows = (SAMPLE_DATA_DIR / "eval_mc.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:12]
