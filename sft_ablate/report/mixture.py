@@ -357,9 +357,15 @@ def headline(fit: LawFit, label: str, axis: str, n_levels: int) -> str:
         if fit.choice.checked
         else f"unchecked: {fit.choice.why}"
     )
+    edge = (
+        " **That is the edge of the range run: the law keeps falling towards mixtures the study did not try, so the best "
+        "one may lie beyond; run a mixture further out.**"
+        if fit.at_edge
+        else ""
+    )
     return (
         f"**Predicted best mixture for {label}: {where}**, within the range the study ran; the loss a study with as many "
-        f"seeds would observe there: {opt.loss:.3f} [{level}% PI {opt.pi_low:.3f}, {opt.pi_high:.3f}] ({fit.basis}). "
+        f"seeds would observe there: {opt.loss:.3f} [{level}% PI {opt.pi_low:.3f}, {opt.pi_high:.3f}] ({fit.basis}).{edge} "
         f"Law: {fit.form.name}, {fit.form.formula}, fitted to {n_levels} mixtures; {check}. To check it, run "
         f"the predicted mixture with the study's settings and seeds: `python -m sft_ablate.report DIR --confirm`."
     )

@@ -234,11 +234,24 @@ class LawFit:
     n_draws: int
     draws_failed: int = 0
     notes: list[str] = field(default_factory=list)
+    run_low: np.ndarray | None = None  # each weight's range over the mixtures run: the law's trusted region
+    run_high: np.ndarray | None = None
 
     @property
     def form(self) -> Form:
         assert self.choice.form is not None
         return self.choice.form
+
+    @property
+    def at_edge(self) -> bool:
+        """The optimum sits on the edge of the range run where more of a source could still be run: the law keeps
+        falling towards mixtures the study did not try, so the best one may lie beyond them."""
+        if self.run_low is None or self.run_high is None:
+            return False
+        w = self.optimum.weights
+        low = (w <= self.run_low + 0.011) & (self.run_low > 0.011)
+        high = (w >= self.run_high - 0.011) & (self.run_high < 0.989)
+        return bool(np.any(low | high))
 
     @property
     def basis(self) -> str:
@@ -306,7 +319,7 @@ def fit_law(
         float(np.percentile(observed_a[:, n_at + best], 100 - tail)),
     )
     notes = [f"{failed} of {draws} resamples gave no finite fit and were left out"] if failed else []
-    return LawFit(data.sources, choice, theta, y, level_seeds, noise, grid, optimum, draws - failed, failed, notes)
+    return LawFit(data.sources, choice, theta, y, level_seeds, noise, grid, optimum, draws - failed, failed, notes, lo, hi)
 
 
 def predict(fit: LawFit, data: LawData, weights: Sequence[Sequence[float]], *, draws: int = DRAWS, seed: int = 0) -> Prediction:
