@@ -76,7 +76,12 @@ def fetch_hint(refs: list[DatasetRef]) -> str:
 
 
 def where_data_dir() -> str:
-    return f"{data_dir()} (${DATA_DIR_ENV})" if os.environ.get(DATA_DIR_ENV) else f"{data_dir()} (set ${DATA_DIR_ENV} to move it)"
+    """The data dir, and whether the environment chose it."""
+    return (
+        f"{data_dir()} (${DATA_DIR_ENV})"
+        if os.environ.get(DATA_DIR_ENV)
+        else f"{data_dir()} (the default; ${DATA_DIR_ENV} moves it)"
+    )
 
 
 def ensure_dataset_file(path: Path, what: str) -> Path:
@@ -88,8 +93,8 @@ def ensure_dataset_file(path: Path, what: str) -> Path:
     if problem is None:
         return fetch(ref, path)
     raise MissingDataset(
-        f"{what}: dataset {ref} is not in the data dir {where_data_dir()}: no {path.name} there, and the hub "
-        f"cannot be reached ({problem}); fetch it where it can: {fetch_hint([ref])}"
+        f"{what}: dataset {ref} is not in the data dir {where_data_dir()}: no {path}, and the hub cannot be "
+        f"reached ({problem}); fetch it where it can: {fetch_hint([ref])}"
     )
 
 
