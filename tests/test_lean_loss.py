@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM, set_seed
+from transformers import LlamaConfig, LlamaForCausalLM, TrainerCallback, set_seed
 from trl import SFTTrainer
 
 from sft_ablate.data.sources import Example
@@ -15,7 +15,7 @@ from sft_ablate.training.lean_loss import LeanLossSFTTrainer, chunked_nll, suppo
 from sft_ablate.training.models import load_model
 from sft_ablate.training.schema import LoraConfig, ModelConfig, TinyModelConfig, TrainConfig
 from sft_ablate.training.tiny_model import tiny_model_dir
-from sft_ablate.training.trainer import sft_config
+from sft_ablate.training.trainer import build_trainer, sft_config
 
 TINY = ModelConfig(name="tiny", kind="tiny", tiny=TinyModelConfig(vocab_size=400, hidden_size=64, num_layers=2, init_seed=0))
 
@@ -129,3 +129,41 @@ def test_the_lean_trainer_gives_trls_loss_gradient_and_accuracy(tiny_setup, tmp_
     for name in trl_grads:
         torch.testing.assert_close(lean_grads[name], trl_grads[name], rtol=1e-4, atol=1e-7, msg=name)
     assert lean_accuracy == pytest.approx(trl_accuracy)
+
+
+class GradsAtFirstStep(TrainerCallback):
+    """The accumulated gradients just before the first optimizer step (Adam's first step, ~lr * sign(g), would
+    hide them)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model, self.grads = model, {}
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
+        if not self.grads:
+            self.grads = {n: p.grad.clone() for n, p in self.model.named_parameters() if p.grad is not None}
+
+
+def first_step_grads(tiny_setup, tmp_path: Path, batch_size: int, grad_accum: int) -> dict[str, torch.Tensor]:
+    model_cfg, model_dir, dataset, _ = tiny_setup
+    set_seed(0)
+    loaded = load_model(model_cfg, LoraConfig(name="r8", r=8, alpha=16), model_dir, "cpu")
+    with torch.no_grad():  # LoRA's B starts at zero, which would leave A without a gradient
+        for name, p in loaded.model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.02, generator=torch.Generator().manual_seed(len(name)))
+    grads = GradsAtFirstStep(loaded.model)
+    train = TrainConfig(batch_size=batch_size, grad_accum=grad_accum, max_steps=1, warmup=0)
+    build_trainer(loaded, dataset, train, 0, tmp_path, [grads]).train()
+    return grads.grads
+
+
+def test_two_micro_batches_of_4_make_the_step_one_batch_of_8_makes(tiny_setup, tmp_path):
+    """The CPU default (4 rows x 2 accumulation steps) takes the same optimizer step as one batch of 8: the
+    length-grouped sampler serves the same 8 rows and the loss is normalised over all their tokens."""
+    eight = first_step_grads(tiny_setup, tmp_path / "8x1", 8, 1)
+    four_by_two = first_step_grads(tiny_setup, tmp_path / "4x2", 4, 2)
+    two_by_two = first_step_grads(tiny_setup, tmp_path / "2x2", 2, 2)  # 4 rows: a different step
+    assert eight.keys() == four_by_two.keys() and any("lora_A" in n for n in eight)
+    for name in eight:
+        torch.testing.assert_close(four_by_two[name], eight[name], rtol=1e-4, atol=1e-7, msg=name)
+    assert any(not torch.allclose(two_by_two[n], eight[n], rtol=1e-3, atol=1e-6) for n in eight)

@@ -69,8 +69,8 @@ class LoraConfig:
 class TrainConfig:
     epochs: float = 1.0
     max_steps: int = -1  # > 0 overrides epochs
-    batch_size: int = 8
-    grad_accum: int = 1
+    batch_size: int = 4  # rows per micro-batch
+    grad_accum: int = 2  # micro-batches per optimizer step: 8 rows a step, half the activations of one batch of 8
     learning_rate: float = 5e-4
     lr_scheduler: str = "cosine"
     warmup: float = 0.05  # < 1: fraction of the steps; >= 1: a number of steps
