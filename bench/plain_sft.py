@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import random
+import resource
 import time
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=384)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--gpu", action="store_true", help="CUDA, bf16 and bfd packing, as train=gpu (bench/gpu_check.sh)")
+    parser.add_argument("--no-eval", action="store_true", help="train only (bench_memory: the peak of training)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -106,11 +108,13 @@ def main() -> None:
     train_start = time.perf_counter()
     trainer.train()
     train_seconds = time.perf_counter() - train_start
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux: training's peak
     # Held-out loss before and after, as sft-ablate records both (its base loss is cached across runs).
-    metrics = trainer.evaluate()
+    metrics = {"eval_loss": float("nan")} if args.no_eval else trainer.evaluate()
     result = {
         "eval_loss": metrics["eval_loss"],
         "eval_perplexity": math.exp(metrics["eval_loss"]),
+        "peak_rss_mb": peak_rss_mb,
         "seconds": time.perf_counter() - START,
         "tokens_per_second": trainer.state.num_input_tokens_seen / train_seconds,
         "params": sum(p.numel() for p in model.parameters()),
