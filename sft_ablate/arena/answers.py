@@ -29,19 +29,26 @@ Answer = Callable[[list[ArenaPrompt]], list[Answered]]  # a model answering prom
 
 
 def answer_prompts(generate: Generate, prompts: list[ArenaPrompt], seeds: list[int], sampling: SamplingConfig) -> list[Answered]:
-    """(prompt key, seed, one answer per turn) for each prompt and seed; turn 2 sees the model's own turn 1."""
-    out = []
-    for seed in seeds:
-        setting = Sampling(**{**asdict(sampling), "seed": seed})
-        conversations: list[Messages] = [[] for _ in prompts]
-        for turn in range(len(prompts[0].turns)):
-            for conversation, prompt in zip(conversations, prompts):
-                conversation.append({"role": "user", "content": prompt.turns[turn]})
-            texts = generate([list(c) for c in conversations], setting)
-            for conversation, text in zip(conversations, texts):
-                conversation.append({"role": "assistant", "content": text})
-        out += [(p.key, seed, [m["content"] for m in c if m["role"] == "assistant"]) for p, c in zip(prompts, conversations)]
-    return out
+    """(prompt key, seed, one answer per turn) for each prompt and seed; turn 2 sees the model's own turn 1.
+
+    Every prompt x seed is one row of a single generate call per turn (left-padded, length-sorted batches that
+    stop at the end of turn): a seed's rows draw their own samples from one generator seeded by the seed list,
+    so the answers are as independent as per-seed calls and the same on a rerun, with fewer, fuller batches."""
+    rows = [(prompt, seed) for seed in seeds for prompt in prompts]
+    setting = Sampling(**{**asdict(sampling), "seed": seeds[0] if len(seeds) == 1 else _seed_of(seeds)})
+    conversations: list[Messages] = [[] for _ in rows]
+    for turn in range(len(prompts[0].turns)):
+        for conversation, (prompt, _) in zip(conversations, rows):
+            conversation.append({"role": "user", "content": prompt.turns[turn]})
+        texts = generate([list(c) for c in conversations], setting)
+        for conversation, text in zip(conversations, texts):
+            conversation.append({"role": "assistant", "content": text})
+    return [(p.key, seed, [m["content"] for m in c if m["role"] == "assistant"]) for (p, seed), c in zip(rows, conversations)]
+
+
+def _seed_of(seeds: list[int]) -> int:
+    """One generator seed for a list of seeds (a single seed keeps its own)."""
+    return int(content_key("arena-seeds", list(seeds))[:8], 16)
 
 
 def add_missing_answers(store: ArenaStore, model: str, prompts: list[ArenaPrompt], seeds: list[int], answer: Answer) -> None:
@@ -96,7 +103,7 @@ def base_answers(arena: ArenaConfig, loaded: LoadedModel, lora_enabled: bool, ca
     def cached_answer(todo: list[ArenaPrompt]) -> list[Answered]:
         model = loaded.model_config
         key = content_key(
-            "arena-base-answers-v1",
+            "arena-base-answers-v2",  # v2: one generate call over prompts x seeds
             loaded.base_dir,
             model.dtype,
             model.chat_template,
