@@ -19,6 +19,9 @@ from sft_ablate.launch.hydra_setup import compose_config
 from sft_ablate.run import data_stage_inputs
 from sft_ablate.training.models import base_model_dir, load_model
 
+PLAIN_ROWS = 12
+ARENA_PROMPTS = Path(__file__).resolve().parents[1] / "sft_ablate" / "sample_data" / "arena_prompts.jsonl"
+
 
 def prompts_per_second(loaded, conversations, sampling: Sampling, batch_size: int) -> tuple[float, list[str]]:
     start = time.perf_counter()
@@ -68,14 +71,80 @@ def measure(model: str, n_prompts: int, batch_size: int, max_new_tokens: int) ->
     ]
 
 
+def arena_tokens_per_second(seeds: int, batch_sizes: list[int], max_new_tokens: int) -> list[tuple]:
+    """The arena's generation (every prompt x seed, sampled as conf/arena/default.yaml) on SmolLM2-135M: one
+    generate_local call over all rows at each batch size, against a plain loop of model.generate, one row at a time.
+    New tokens/s (up to and including the end of turn); the sides alternate and the best of two counts."""
+    import json
+
+    import torch
+
+    config = compose_config(["tracking=none", "lora=none"])
+    cache_dir = Path(config.paths.cache_dir).expanduser()
+    loaded = load_model(config.model, config.lora, base_model_dir(config.model, cache_dir, []), "cpu")
+    model, tok = loaded.model.eval(), loaded.tokenizer
+    prompts = [json.loads(line)["turns"][0] for line in ARENA_PROMPTS.read_text().splitlines() if line.strip()]
+    rows = [[{"role": "user", "content": p}] for _ in range(seeds) for p in prompts]
+    sampling = Sampling(max_new_tokens=max_new_tokens, temperature=0.7, top_p=0.9)
+
+    def new_tokens(texts: list[str]) -> int:  # the answer's tokens and its end-of-turn token, when it ended
+        return sum(min(len(tok(t, add_special_tokens=False)["input_ids"]) + 1, max_new_tokens) for t in texts)
+
+    def plain_loop() -> tuple[float, int]:
+        start, tokens = time.perf_counter(), 0
+        torch.manual_seed(0)
+        for conv in rows[:PLAIN_ROWS]:  # a rate: a quarter of the rows gives it, at a quarter of the time
+            ids = tok.apply_chat_template(conv, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+            with torch.no_grad():
+                out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=True, temperature=0.7, top_p=0.9,
+                                     top_k=0, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)  # fmt: skip
+            tokens += out.shape[1] - ids["input_ids"].shape[1]
+        return tokens / (time.perf_counter() - start), tokens
+
+    def ours(batch_size: int) -> tuple[float, int]:
+        start = time.perf_counter()
+        texts = generate_local(model, tok, rows, sampling, batch_size, progress=False)
+        return new_tokens(texts) / (time.perf_counter() - start), new_tokens(texts)
+
+    runs: dict[str, list[float]] = {"plain": [], **{f"b{b}": [] for b in batch_sizes}}
+    for repeat in range(2):
+        order = list(runs)
+        for side in order if repeat == 0 else order[::-1]:
+            rate, _ = plain_loop() if side == "plain" else ours(int(side[1:]))
+            runs[side].append(rate)
+    plain = max(runs["plain"])
+    label = f"arena generation, SmolLM2-135M, {len(prompts)} prompts x {seeds} seeds, {max_new_tokens} new tokens, T=0.7"
+    out = [
+        (
+            f"{label}: plain model.generate loop, one row at a time",
+            f"{plain:.1f} tokens/s",
+            f"runs: {', '.join(f'{x:.1f}' for x in runs['plain'])}",
+            "",
+            "",
+        )
+    ]
+    for b in batch_sizes:
+        best = max(runs[f"b{b}"])
+        out.append((f"{label}: generate_local, batch_size={b}", f"{best:.1f} tokens/s ({best / plain:.1f}x plain)",
+                    f"runs: {', '.join(f'{x:.1f}' for x in runs[f'b{b}'])}", "", ""))  # fmt: skip
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=8, help="as BackendConfig.batch_size's default")
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--models", default="tiny,smollm2_135m")
+    parser.add_argument("--arena", action="store_true", help="only the arena's generation: batch sizes vs a plain loop")
     args = parser.parse_args()
     set_threads()
+    if args.arena:
+        rows = arena_tokens_per_second(2, [8, 16, 48], 64)
+        columns = ["measure", "value", "detail", "goal", "status"]
+        print_table("Arena generation", columns, rows)
+        append_benchmarks("Arena generation (bench_generation --arena)", columns, rows)
+        return
     rows = []
     for model in args.models.split(","):
         rows += measure(model, args.prompts, args.batch_size, args.max_new_tokens)
