@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -294,6 +295,11 @@ def sample_candidates(cfg: SynthConfig, tasks: list[Task], backends: Backends, t
         if not answer.strip():
             tally.reject("candidate_rejected_empty_answer", _rejection("candidate", "empty_answer", task, gen, sampling, ""))
             continue
+        if truncated and cfg.trim_to_sentence:  # cut at its last full sentence, it is an answer the judge can weigh
+            trimmed = last_full_sentence(answer)
+            if trimmed:
+                tally.counts["candidate_trimmed_to_sentence"] += 1
+                answer, truncated = trimmed, False
         if truncated:  # it ran out of max_new_tokens mid-answer: a row that teaches answers to stop mid-sentence
             tally.reject("candidate_rejected_truncated", _rejection("candidate", "truncated", task, gen, sampling, answer))
             continue
@@ -391,6 +397,23 @@ def ask_follow_ups(
         else:
             extendable.append((c, c.messages + [{"role": "user", "content": question}]))
     return extendable
+
+
+# A sentence ends with . ! or ? (a closing quote or bracket may follow) before whitespace; a line break ends one too.
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s)|\n")
+MIN_TRIMMED_WORDS = 4
+
+
+def last_full_sentence(answer: str) -> str | None:
+    """A cut-off answer up to the end of its last full sentence, or None when that leaves under MIN_TRIMMED_WORDS
+    words (a few words are not an answer) or the cut falls in a code block (a half program is not one either)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(answer + " ")]
+    if not ends:
+        return None
+    trimmed = answer[: ends[-1]].rstrip()
+    if len(trimmed.split()) < MIN_TRIMMED_WORDS or trimmed.count("```") % 2:
+        return None
+    return trimmed
 
 
 def length_limited(requests: list[Request], answers: list[str]) -> list[bool]:

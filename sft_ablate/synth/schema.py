@@ -100,6 +100,9 @@ class SynthConfig:
     judge_sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=40))
     min_score: float = MISSING  # mean rubric score (1-5) a candidate needs; no default: it depends on the judge
     top_k: int | None = 1  # keep the best k candidates per instruction that pass min_score; null: all that pass
+    # A candidate cut off by max_new_tokens is kept up to its last full sentence (and judged like any other) instead
+    # of being rejected as truncated: a small model rambles past any limit, and most of its answers were lost so.
+    trim_to_sentence: bool = True
     multi_turn: MultiTurnConfig = field(default_factory=MultiTurnConfig)
     threads: int | None = None  # torch threads for local models; null = all cores (1 is faster on a busy machine)
 
