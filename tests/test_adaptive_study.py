@@ -1,15 +1,18 @@
 """A real adaptive study on the tiny model (hydra.sweeper.seeds=adaptive): one comparison is decided after the 3
-first seeds and the other gets more, the report says so, and a rerun resumes without redoing complete runs.
+first seeds, the other needs more and is decided at 5, the report says so, and a rerun resumes without redoing
+complete runs.
 
 The task is tests/test_planted_effect.py's (six made-up items with one-word codes). The factor is the file of the
-source the runs train on (mix=100_0): the clean rows (the baseline), the same rows with the answers shuffled across
-prompts (a large planted defect), and a copy of the clean file (no effect). The decision is on the external held-out
-set, the study's primary.
+source the runs train on (mix=100_0): the clean rows (the baseline), the same rows with every answer shuffled across
+prompts (a large planted defect), and with half of them shuffled (a smaller one, which 3 and 4 seeds leave open:
+measured p 0.10 at 3 seeds, 0.024 at 4, 0.0059 at 5 against levels of 0.0054, 0.0071 and 0.0125). The decision is on
+the external held-out set, the study's primary.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -20,13 +23,20 @@ from tests.test_planted_effect import CODES, planted_run_args, planted_sources
 from tests.test_slurm import launcher, run_watching_the_queue, slurm, submitted_jobs  # noqa: F401  (slurm: its fixture)
 from tests.test_sweeps import SMALL
 
-LEVELS = ["clean.jsonl", "shuffled.jsonl", "copy.jsonl"]  # the first is the baseline
+LEVELS = ["clean.jsonl", "shuffled.jsonl", "half.jsonl"]  # the first is the baseline
 
 
 def adaptive_study(root: Path) -> list[str]:
     """The sources in root and the command, run from root (the levels are paths relative to it)."""
     paths = planted_sources(root)
-    (root / "copy.jsonl").write_text(paths["clean"].read_text())
+    rows = [json.loads(line) for line in paths["clean"].read_text().splitlines()]
+    rng = random.Random(0)
+    half = rng.sample(range(len(rows)), len(rows) // 2)
+    answers = [rows[i]["messages"][1]["content"] for i in half]
+    rng.shuffle(answers)
+    for i, answer in zip(half, answers):
+        rows[i]["messages"][1]["content"] = answer
+    (root / "half.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     # The source no level trains on still gives held-out rows; an exact copy of a level's rows would be deduplicated
     # away, so it gives each item the next item's code.
     rows = [json.loads(line) for line in paths["clean"].read_text().splitlines()]
@@ -45,14 +55,14 @@ def adaptive_study(root: Path) -> list[str]:
         *settings,
         "study=adaptive_planted",
         "hydra.sweeper.seeds=adaptive",
-        "hydra.sweeper.max_seeds=4",
+        "hydra.sweeper.max_seeds=5",
         "hydra.sweep.dir=study",
         "hydra.sweep.subdir=${data.sources.synthetic.path}_s${seed}",
     ]
 
 
 @pytest.mark.slow
-def test_one_comparison_is_decided_at_3_seeds_the_other_gets_more_and_a_rerun_resumes(tmp_path, cache_dir):
+def test_one_comparison_is_decided_at_3_seeds_the_other_at_5_and_a_rerun_resumes(tmp_path, cache_dir):
     args = adaptive_study(tmp_path)
     sweep = tmp_path / "study"
     first = run_cli(args, cwd=tmp_path, timeout=1800)
@@ -67,33 +77,40 @@ def test_one_comparison_is_decided_at_3_seeds_the_other_gets_more_and_a_rerun_re
     assert log["baseline"] == "clean.jsonl" and log["metric_column"] == "heldout/planted_external/loss"
     at_first = {c["level"]: c for c in log["looks"][0]["comparisons"]}
     assert at_first["shuffled.jsonl"]["decided_look"] == 1 and at_first["shuffled.jsonl"]["mean"] > 0
-    assert at_first["copy.jsonl"]["decided_look"] is None
-    assert log["seeds"] == {"clean.jsonl": [0, 1, 2, 3], "shuffled.jsonl": [0, 1, 2], "copy.jsonl": [0, 1, 2, 3]}
-    assert log["stop"] == "the cap of 4 seeds"
+    assert at_first["half.jsonl"]["decided_look"] is None
+    at_last = {c["level"]: c for c in log["looks"][-1]["comparisons"]}
+    assert (
+        at_last["half.jsonl"]["decided_look"] == 3 and at_last["half.jsonl"]["n_seeds"] == 5 and at_last["half.jsonl"]["mean"] > 0
+    )
+    assert log["seeds"] == {"clean.jsonl": [0, 1, 2, 3, 4], "shuffled.jsonl": [0, 1, 2], "half.jsonl": [0, 1, 2, 3, 4]}
+    assert log["stop"] == "every comparison decided"
 
     report = build_report(sweep).markdown.read_text()
     section = report[report.index("### Seeds where they decide") :]
     print(section[:2500])
     assert "decided at look 1 (3 seeds): significantly worse" in section
-    assert "open at the cap of 4 seeds" in section
-    assert "Stopped: the cap of 4 seeds." in section and "11 runs, where a fixed design at the cap would have made 12" in section
+    assert "decided at look 3 (5 seeds): significantly worse" in section
+    assert (
+        "Stopped: every comparison decided." in section
+        and "13 runs, where a fixed design at the cap would have made 15" in section
+    )
 
     # A rerun resumes: every run is complete, so each skips itself, and the looks come out the same.
     stamps = {p: p.stat().st_mtime_ns for p in sweep.glob("*/results.json")}
-    assert len(stamps) == 11
+    assert len(stamps) == 13
     second = run_cli(args, cwd=tmp_path, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert (second.stdout + second.stderr).count("skipped:") == 11
+    assert (second.stdout + second.stderr).count("skipped:") == 13
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert json.loads((sweep / "adaptive.json").read_text())["looks"] == log["looks"]
 
     # A sweep killed during its second look: that look's unfinished run is redone, nothing else.
-    killed = sweep / "copy.jsonl_s3" / "results.json"
+    killed = sweep / "half.jsonl_s3" / "results.json"
     killed.write_text(json.dumps(json.loads(killed.read_text()) | {"status": "interrupted"}))
     third = run_cli(args, cwd=tmp_path, timeout=900)
     assert third.returncode == 0, third.stderr[-3000:]
     output = third.stdout + third.stderr
-    assert output.count("skipped:") == 10 and output.count("run complete") == 1
+    assert output.count("skipped:") == 12 and output.count("run complete") == 1
     assert json.loads(killed.read_text())["status"] == "complete"
 
 
