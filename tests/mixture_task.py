@@ -1,16 +1,20 @@
 """A task with a known best mixture: the external held-out set needs both sources, so its loss is U-shaped in the
 synthetic fraction.
 
-Two made-up vocabularies, each taught by one source: the synthetic source gives the codes of six items, the human
-source the codes of six others. The external set asks for both, twice as often for the synthetic source's items,
-so the best mixture leans synthetic but is not all-synthetic. Training stops well before either source is learned
-by heart, so each source's loss keeps falling with its share and the optimum sits inside the range.
+Two made-up vocabularies of twelve items, each with a one-word code: the synthetic source teaches the first (and a
+quarter as many rows on the second), the human source the second (and a quarter on the first), so that even a 10%
+share of a source leaves its items seen. The external set asks for both, twice as often for the synthetic source's
+items. Training stops well before either is learned by heart, so each source's loss keeps falling with its share and
+the optimum sits inside the range (measured: about 0.35, the level means flat within noise from 0.3 to 0.5).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from tests.test_planted_effect import EXTERNAL_PHRASINGS
+from tests.test_planted_effect import TRAIN_PHRASINGS as PLANTED_PHRASINGS
 
 SYNTHETIC_ITEMS = {
     "zorp": "red", "blix": "blue", "quen": "green", "mave": "amber", "drell": "violet", "tosk": "silver",
@@ -20,21 +24,7 @@ HUMAN_ITEMS = {
     "fenn": "copper", "grib": "ivory", "holt": "jade", "krum": "onyx", "lisp": "pearl", "morv": "rust",
     "nack": "sand", "pilt": "slate", "rusk": "mint", "tibb": "cream", "ulve": "lime", "zest": "wine",
 }  # fmt: skip
-TRAIN_PHRASINGS = [
-    "What is the code of {item}",
-    "Give me the code for {item}",
-    "Tell me the code of {item}",
-    "Which code belongs to {item}",
-    "Code please, for {item}",
-    "I need the code of {item}",
-    "Look up the code of {item}",
-    "Name the code of {item}",
-    "Say the code for {item}",
-    "What code has {item}",
-    "Find the code of {item}",
-    "Recall the code of {item}",
-]
-EXTERNAL_PHRASINGS = ["Give the code of {item}", "Tell me the code for {item}", "Write the code for {item}"]
+TRAIN_PHRASINGS = PLANTED_PHRASINGS[:12]  # the planted-effect task's phrasings, fewer of them
 
 
 def _row(prompt: str, answer: str) -> dict:
