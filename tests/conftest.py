@@ -20,6 +20,8 @@ from sft_ablate.launch.hydra_setup import register
 from sft_ablate.launch.overrides import config_groups, quote_group_values
 from sft_ablate.paths import CONF_DIR, DATA_DIR_ENV, PROJECT_ROOT
 
+pytest_plugins = ["tests.postgres_server"]  # its `postgres` fixture: a real server for a test module
+
 # The public data of this workspace (../shared/data; CI has it there), read by the tests at these paths.
 SHARED_DATA = Path(os.environ.get("SFT_ABLATE_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
 

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 USER, PASSWORD, DATABASE = "sft", "s3cret-pw", "studies"
 
 
@@ -144,3 +146,15 @@ def _create_database(server: PostgresServer) -> None:
             if time.time() > deadline:
                 raise
             time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """A server for a test module: skipped where PostgreSQL cannot run here, a failure under CI=true."""
+    reason = missing_requirements()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason} (.ci/run installs it)")
+        pytest.skip(reason)
+    with postgres_server() as server:
+        yield server

@@ -20,22 +20,11 @@ from sft_ablate.arena.leaderboard import leaderboard
 from sft_ablate.arena.store import ArenaStore
 from sft_ablate.errors import ConfigError
 from tests.conftest import PROJECT_ROOT, run_cli
-from tests.postgres_server import PASSWORD, USER, missing_requirements, postgres_server
+from tests.postgres_server import PASSWORD, USER
 
 WORKERS, PROMPTS, SEEDS = 4, 16, (0, 1)
 BASE, JUDGE = "base/tiny", "judge-hash-0"
 KILLED = WORKERS - 1  # the worker with the most battles (it meets the base and every other run)
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    reason = missing_requirements()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason} (.ci/run installs it)")
-        pytest.skip(reason)
-    with postgres_server() as server:
-        yield server
 
 
 def pool_url(server, database: str = "studies") -> str:

@@ -16,19 +16,8 @@ import pytest
 from optuna.trial import TrialState
 
 from tests.conftest import PROJECT_ROOT
-from tests.postgres_server import PASSWORD, missing_requirements, postgres_server
+from tests.postgres_server import PASSWORD
 from tests.test_optuna_sweeper import STUDY_ARGS, wait_for
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    reason = missing_requirements()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason} (.ci/run installs it)")
-        pytest.skip(reason)
-    with postgres_server() as server:
-        yield server
 
 
 def start_worker(sweep: Path, storage: str, log: Path, n_trials: int, study: str = "optuna_mix") -> subprocess.Popen:
