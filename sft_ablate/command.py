@@ -29,13 +29,37 @@ log = logging.getLogger("sft_ablate")
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def handling_signals(handler: Callable[[int, object], None], signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """The handler for these signals during the block; the ones before it come back after."""
+    previous = {s: signal.getsignal(s) for s in signals}
+    for s in signals:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, handler_before in previous.items():
+            signal.signal(s, handler_before)
+
+
+def raise_interrupt(signum: int, frame: object) -> None:
+    """Stop like Ctrl-C: a KeyboardInterrupt that names the signal (Ctrl-C itself is just Ctrl-C)."""
+    raise KeyboardInterrupt("" if signum == signal.SIGINT else f"signal {signal.Signals(signum).name}")
+
+
 def run_command(body: Callable[[], int | None], writes_to: Path | None = None) -> int:
     """Run a command's body with the shared signal handling and exit codes; returns the exit code. ``writes_to``:
     the dir the command writes into, checked writable before any work."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     # Ctrl-C interrupts every command the same way, also one a script started in the background (which starts
     # it with SIGINT ignored, so Python would not raise KeyboardInterrupt, and only training would stop).
-    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    with handling_signals(raise_interrupt):
+        return _run_body(body, writes_to)
+
+
+def _run_body(body: Callable[[], int | None], writes_to: Path | None) -> int:
     try:
         if writes_to is not None:
             check_writable(writes_to, "output dir", "--out")
@@ -49,9 +73,6 @@ def run_command(body: Callable[[], int | None], writes_to: Path | None = None) -
     except BrokenPipeError:  # `--help | head`: the reader has what it wanted; no traceback, and none at exit either
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
 
 
 @contextmanager
@@ -103,7 +124,3 @@ def check_writable(directory: Path, what: str, how_to_change: str) -> None:
             f"the {what} {directory} cannot be written ({existing}: {err.strerror or err}); "
             f"make it writable or choose another with {how_to_change}"
         ) from err
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")

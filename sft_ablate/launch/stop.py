@@ -25,9 +25,10 @@ from typing import Any
 from hydra.core.utils import JobReturn
 from hydra.plugins.launcher import Launcher
 
+from sft_ablate.command import handling_signals, raise_interrupt
+
 log = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SUBMITIT_LOCAL_CONTROLLER = b"submitit.local._local"  # the process submitit's local executor runs each job under
 _requested: list[str] = []  # the name of the signal that asked to stop, once one has
 
@@ -46,7 +47,7 @@ def interrupt_on_sigterm_in_job() -> None:
     """In a job of submitit's local executor: SIGTERM interrupts the run, as in a run started from the shell.
     (submitit's job environment ignores SIGTERM, which is how the sweep asks its jobs to stop.)"""
     if os.environ.get("SUBMITIT_EXECUTOR") == "local":
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGTERM, raise_interrupt)
 
 
 class StoppingLauncher(Launcher):
@@ -81,10 +82,6 @@ def _runs_jobs_in_children(launcher: Launcher) -> bool:
     return type(launcher).__name__ == "LocalLauncher" and "submitit" in type(launcher).__module__
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
-
-
 @contextmanager
 def _stop_signals(pass_on: bool) -> Iterator[None]:
     def stop(signum: int, frame: object) -> None:
@@ -99,14 +96,8 @@ def _stop_signals(pass_on: bool) -> Iterator[None]:
         for pid in jobs:
             _signal(pid, signal.SIGTERM)  # submitit's controller passes SIGTERM on to its job
 
-    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
-    for s in STOP_SIGNALS:
-        signal.signal(s, stop)
-    try:
+    with handling_signals(stop):
         yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def _job_processes() -> list[int]:

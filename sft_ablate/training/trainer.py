@@ -16,6 +16,7 @@ import datasets
 from transformers import TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
+from sft_ablate.command import handling_signals
 from sft_ablate.data.tokenization import IGNORE_INDEX
 from sft_ablate.errors import ModelError
 from sft_ablate.training.cores import idle_cores
@@ -162,7 +163,6 @@ class StopOnInterrupt(TrainerCallback):
         if threading.current_thread() is not threading.main_thread():  # signals only reach the main thread
             yield
             return
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
         def request(signum, frame):
             if self.requested:
@@ -172,13 +172,8 @@ class StopOnInterrupt(TrainerCallback):
                 "%s: saving a checkpoint after this step, then stopping (again to stop at once)", signal.Signals(signum).name
             )
 
-        for s in previous:
-            signal.signal(s, request)
-        try:
+        with handling_signals(request):
             yield
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.requested:
