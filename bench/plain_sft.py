@@ -26,6 +26,8 @@ from peft import LoraConfig  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed  # noqa: E402
 from trl import SFTConfig, SFTTrainer  # noqa: E402
 
+from sft_ablate.evaluation.heldout import heldout_loss  # noqa: E402  (the metric both sides report)
+
 SAMPLE = Path(__file__).resolve().parents[1] / "sft_ablate" / "sample_data"
 CHATML = (Path(__file__).resolve().parents[1] / "sft_ablate" / "training" / "templates" / "chatml.jinja").read_text()
 
@@ -111,9 +113,16 @@ def main() -> None:
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux: training's peak
     # Held-out loss before and after, as sft-ablate records both (its base loss is cached across runs).
     metrics = {"eval_loss": float("nan")} if args.no_eval else trainer.evaluate()
+    # eval_loss as sft-ablate scores it (token-weighted NLL over every assistant token) on TRL's own tokenization:
+    # the Trainer's eval_loss averages per-batch means over rows, 0.010 lower on the same model and rows
+    # (bench/loss_gap.py), which was the plain scripts' "0.013 lower eval loss".
+    nll = (
+        float("nan") if args.no_eval else heldout_loss(model, trainer.eval_dataset, args.batch_size, tokenizer.pad_token_id).loss
+    )
     result = {
-        "eval_loss": metrics["eval_loss"],
-        "eval_perplexity": math.exp(metrics["eval_loss"]),
+        "eval_loss": nll,
+        "eval_loss_trainer": metrics["eval_loss"],
+        "eval_perplexity": math.exp(nll),
         "peak_rss_mb": peak_rss_mb,
         "seconds": time.perf_counter() - START,
         "tokens_per_second": trainer.state.num_input_tokens_seen / train_seconds,
