@@ -50,10 +50,11 @@ EXTERNAL_MARKS: dict[tuple[str, str], dict[str, str]] = {
 
 # Added to `python -m sft_ablate` / `.data_report` commands, key by key, where the command does not set the key.
 SMALL = [
-    "model=tiny", "tracking=none", "data.budget=16", "train.max_steps=2", "eval.num_generations=1",
+    "model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4", "train.max_steps=2", "eval.num_generations=1",
     "eval.max_samples=8", "arena.max_prompts=2", "arena.seeds=[0]",
 ]  # fmt: skip
-SMALL_SYNTH = ["synth=tiny"]
+# The offline default (SmolLM2 writes and judges), stopped at 8 rows: synth=tiny's noise is rejected, no rows.
+SMALL_SYNTH = ["synth.target_rows=8"]
 APPS = {"sft_ablate": SMALL, "sft_ablate.data_report": SMALL, "sft_ablate.synth": SMALL_SYNTH}
 FAST_FLAGS = ("--help", "--cfg")  # commands that compose and print, in seconds
 
