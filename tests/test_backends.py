@@ -126,7 +126,9 @@ def test_a_server_that_is_gone_ends_with_a_clear_error_after_the_retries():
 def test_cache_answers_a_repeat_without_a_request_and_keeps_what_finished_before_a_failure(tmp_path):
     with ChatServer(stop_after=5) as server:
         cached = CachedBackend(backend(server, concurrency=1, max_retries=1), tmp_path)
-        with pytest.raises(BackendError, match="ConnectError"):
+        # The server goes away after its 5th answer: the next request finds it gone (ConnectError) or, when it came
+        # in while the server was shutting down, is reset (ReadError).
+        with pytest.raises(BackendError, match="ConnectError|ReadError|RemoteProtocolError"):
             cached.generate(questions(8), GREEDY)
     assert len(server.answered) == 5 and len(list(tmp_path.rglob("*.json"))) == 5  # each answer stored on arrival
     with ChatServer(port=server.port) as again:

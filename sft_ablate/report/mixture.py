@@ -273,6 +273,8 @@ def mixture_section(
     if why_not:
         return (None, None) if "does not vary" in why_not else (Section("Mixture law", 3, [f"No mixture law: {why_not}."]), None)
     sources = mixture_sources(complete)
+    if len(sources) < 2:  # older runs recorded the mix's name, not its weights
+        return Section("Mixture law", 3, ["No mixture law: the runs did not record their mixture weights."]), None
     kinds = [source_kind(complete, s) for s in sources]
     axis = study_axis(sources, kinds)
     fitted = law_metrics(metrics)
