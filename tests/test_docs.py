@@ -53,8 +53,9 @@ SMALL = [
     "model=tiny", "tracking=none", "data.budget=16", "data.eval_per_source=4", "train.max_steps=2", "eval.num_generations=1",
     "eval.max_samples=8", "arena.max_prompts=2", "arena.seeds=[0]",
 ]  # fmt: skip
-# The offline default (SmolLM2 writes and judges), stopped at 8 rows: synth=tiny's noise is rejected, no rows.
-SMALL_SYNTH = ["synth.target_rows=8"]
+# The offline default (SmolLM2 writes and judges), stopped at 2 rows (8 took ~11 min on 2 busy cores): synth=tiny's
+# noise is rejected, no rows.
+SMALL_SYNTH = ["synth.target_rows=2"]
 APPS = {"sft_ablate": SMALL, "sft_ablate.data_report": SMALL, "sft_ablate.synth": SMALL_SYNTH}
 FAST_FLAGS = ("--help", "--cfg")  # commands that compose and print, in seconds
 
