@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_planted_effect import EXTERNAL_PHRASINGS
+from tests.test_planted_effect import CODE_TASK_SETTINGS, EXTERNAL_PHRASINGS
 from tests.test_planted_effect import TRAIN_PHRASINGS as PLANTED_PHRASINGS
 
 SYNTHETIC_ITEMS = {
@@ -60,16 +60,6 @@ def mixture_run_args(paths: dict[str, Path], max_steps: int = 60) -> list[str]:
         "data.budget=128",
         "data.eval_per_source=12",
         f"+eval.heldout_sets.both={paths['external']}",
-        "quality.filters=[exact_dedup,decontaminate]",
         f"train.max_steps={max_steps}",
-        "train.batch_size=8",
-        "train.learning_rate=5e-3",
-        "train.save_steps=1000",
-        "train.logging_steps=50",
-        "train.max_length=64",
-        "eval.base_model=false",
-        "eval.num_generations=1",
-        "eval.benchmarks=[]",
-        "arena=none",
-        "tracking=none",
+        *CODE_TASK_SETTINGS,
     ]

@@ -85,6 +85,23 @@ def planted_study_args(paths: dict[str, Path], sweep_dir: Path) -> list[str]:
     ]
 
 
+# Short rows, a high learning rate, nothing but held-out loss: the settings of a tiny made-up code task
+# (tests/mixture_task.py uses them too).
+CODE_TASK_SETTINGS = [
+    "quality.filters=[exact_dedup,decontaminate]",  # the phrasings are near-duplicates by design
+    "train.batch_size=8",
+    "train.learning_rate=5e-3",
+    "train.save_steps=1000",
+    "train.logging_steps=50",
+    "train.max_length=64",
+    "eval.base_model=false",
+    "eval.num_generations=1",
+    "eval.benchmarks=[]",
+    "arena=none",
+    "tracking=none",
+]
+
+
 def planted_run_args(paths: dict[str, Path]) -> list[str]:
     """One run's settings: short packed rows, many steps at a high learning rate."""
     return [
@@ -93,18 +110,8 @@ def planted_run_args(paths: dict[str, Path]) -> list[str]:
         "data.budget=64",
         "data.eval_per_source=16",
         f"+eval.heldout_sets.planted_external={paths['external']}",
-        "quality.filters=[exact_dedup,decontaminate]",  # the phrasings are near-duplicates by design
         "train.max_steps=400",  # with 200, the cosine decay left 2 of 3 clean-only seeds unlearned
-        "train.batch_size=8",
-        "train.learning_rate=5e-3",
-        "train.save_steps=1000",
-        "train.logging_steps=50",
-        "train.max_length=64",
-        "eval.base_model=false",
-        "eval.num_generations=1",
-        "eval.benchmarks=[]",
-        "arena=none",
-        "tracking=none",
+        *CODE_TASK_SETTINGS,
     ]
 
 
