@@ -43,9 +43,7 @@ EXTERNAL_MARKS: dict[tuple[str, str], dict[str, str]] = {
     ("docs/arena.md", "python -m sft_ablate -m mix=30_70,70_30"): {
         "skip": "placeholders (<sweep>) and an OpenAI-compatible judge server on 127.0.0.1:8000"
     },
-    ("docs/arena.md", "python scripts/degraded_answers.py ../shared/data"): {
-        "skip": "reads ../shared/data beside the checkout (this workspace's copy of GSM8K)"
-    },
+    ("docs/arena.md", "python -m sft_ablate.data_fetch gsm8k"): {"slow": ""},
 }
 
 # Added to `python -m sft_ablate` / `.data_report` commands, key by key, where the command does not set the key.
