@@ -20,3 +20,12 @@ def test_a_few_aa_studies_conclude_nothing(tmp_path, cache_dir):
         assert {v["factor"] for v in verdicts} == {"mix"}, result.verdicts  # the study compared the two halves
         assert not result.claims, result.verdicts
     assert claim_rate(results)[:2] == (0, 3)
+
+
+def test_an_aa_mixture_study_recommends_no_mixture(tmp_path, cache_dir):
+    """The two halves alone at fractions 1, 0.5 and 0 of half A: the mixture law is fitted (three levels), but since
+    no fraction is better, the report must not call its lowest point the best mixture."""
+    result = run_study(tmp_path / "mixture", 0, seeds=3, overrides=SMALL, mixture=True)
+    assert len(result.mixture) >= 1, result  # a law was fitted and headlined
+    assert not result.claims, [*result.verdicts, *result.mixture]
+    assert all(line.lstrip("*").startswith("No mixture recommended") for line in result.mixture), result.mixture

@@ -6,7 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sft_ablate.report.mixture_law import FORMS, LawData, LawFit, choose_form, fit_law, leave_one_level_out, simplex_grid
+from sft_ablate.report.mixture_law import (
+    EFFECT_ALPHA,
+    FORMS,
+    LawData,
+    LawFit,
+    choose_form,
+    fit_law,
+    leave_one_level_out,
+    mixture_effect_p,
+    simplex_grid,
+)
 
 
 def true_loss(x: np.ndarray) -> np.ndarray:
@@ -19,13 +29,15 @@ DENSE = np.linspace(0, 1, 100_001)
 OPTIMUM = float(DENSE[np.argmin(true_loss(DENSE))])
 
 
-def simulated_study(levels: list[float], rng: np.random.Generator, seeds: int = 3, items: np.ndarray | None = None):
+def simulated_study(
+    levels: list[float], rng: np.random.Generator, seeds: int = 3, items: np.ndarray | None = None, curve=true_loss
+):
     """Per level, seeds x items scores: the curve, each item's effect (the same items in every level: a study's eval
     set is fixed), a seed shift and per-cell noise."""
     item_effect = rng.normal(0, 0.3, 24) if items is None else items
     scores = []
     for x in levels:
-        cells = true_loss(np.array([x]))[0] + item_effect[None, :] + rng.normal(0, 0.04, (seeds, 1))
+        cells = curve(np.array([x]))[0] + item_effect[None, :] + rng.normal(0, 0.04, (seeds, 1))
         scores.append(cells + rng.normal(0, 0.15, (seeds, len(item_effect))))
     weights = np.array([[x, 1 - x] for x in levels])
     return LawData(["synthetic", "human"], weights, [scores], [np.ones(len(item_effect))], [1.0])
@@ -82,6 +94,30 @@ def test_three_levels_find_the_optimum_and_cover_the_levels_not_run():
     assert near >= 0.8 * studies
     assert 0.85 * total <= covered <= 0.97 * total  # calibrated, not merely wide
     assert population >= 0.85 * total
+
+
+def test_a_flat_law_recommends_nothing_at_its_stated_rate_and_a_real_curve_is_found():
+    """Under the null (every mixture the same loss; only seed and item noise) the law still has a lowest point, but
+    the report may call it a recommendation in at most EFFECT_ALPHA of studies; with the U curve, in (nearly) all."""
+    rng = np.random.default_rng(2)
+    levels = [0.1, 0.5, 0.9]
+    flat = [mixture_effect_p(simulated_study(levels, rng, curve=lambda x: np.ones_like(x)).per_seed()) for _ in range(1000)]
+    null_rate = np.mean([p < EFFECT_ALPHA for p in flat])
+
+    # A U 0.3 times as deep as true_loss's: the levels 0.06-0.18 apart, 1-3.5 times one run's seed spread (~0.05).
+    def shallow(x):
+        return 1 + 0.3 * (true_loss(x) - 1)
+
+    planted = [mixture_effect_p(simulated_study(levels, rng, curve=shallow).per_seed()) for _ in range(200)]
+    power = np.mean([p < EFFECT_ALPHA for p in planted])
+    print(f"a recommendation in {null_rate:.1%} of 1,000 flat studies; in {power:.0%} of 200 with a shallow U")
+    assert null_rate <= EFFECT_ALPHA + 2 * np.sqrt(EFFECT_ALPHA * (1 - EFFECT_ALPHA) / 1000)
+    assert power >= 0.85
+    fit = fit_law(simulated_study(levels, rng, curve=lambda x: np.ones_like(x)), draws=50)
+    assert isinstance(fit, LawFit) and fit.effect_p is not None
+    fit = fit_law(simulated_study(levels, rng), draws=50)
+    assert isinstance(fit, LawFit) and fit.recommends
+    assert fit_law(simulated_study(levels, rng, seeds=1), draws=50).effect_p is None  # no seed spread: unchecked
 
 
 def test_without_seed_spread_the_intervals_say_items_only():

@@ -365,9 +365,21 @@ def headline(fit: LawFit, label: str, axis: str, n_levels: int) -> str:
         if fit.at_edge
         else ""
     )
+    law = f"Law: {fit.form.name}, {fit.form.formula}, fitted to {n_levels} mixtures; {check}."
+    there = f"{opt.loss:.3f} [{level}% PI {opt.pi_low:.3f}, {opt.pi_high:.3f}; {fit.basis}]"
+    if fit.effect_p is not None and not fit.recommends:
+        return (
+            f"**No mixture recommended for {label}**: the mixtures run do not differ on it beyond seed noise (one-way "
+            f"ANOVA over the runs, p = {fit.effect_p:.2f}), so the law's lowest point, {where} (loss {there}), is where "
+            f"the noise put it. More seeds, or mixtures further apart, can tell. {law}"
+        )
+    effect = (
+        f"the mixtures run differ on it (one-way ANOVA over the runs, p = {fit.effect_p:.2g})"
+        if fit.effect_p is not None
+        else "unchecked whether the mixtures differ at all: no level ran two seeds, so seed noise is unknown"
+    )
     return (
-        f"**Predicted best mixture for {label}: {where}**, within the range the study ran; the loss a study with as many "
-        f"seeds would observe there: {opt.loss:.3f} [{level}% PI {opt.pi_low:.3f}, {opt.pi_high:.3f}] ({fit.basis}).{edge} "
-        f"Law: {fit.form.name}, {fit.form.formula}, fitted to {n_levels} mixtures; {check}. To check it, run "
-        f"the predicted mixture with the study's settings and seeds: `python -m sft_ablate.report DIR --confirm`."
+        f"**Predicted best mixture for {label}: {where}**, within the range the study ran; {effect}. The loss a study "
+        f"with as many seeds would observe there: {there}.{edge} {law} To check it, run the predicted mixture with "
+        f"the study's settings and seeds: `python -m sft_ablate.report DIR --confirm`."
     )

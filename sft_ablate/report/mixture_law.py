@@ -19,13 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 LOG_FLOOR = 0.02  # log(w + LOG_FLOOR): a source at weight 0 is not minus infinity
 CONFIDENCE = 0.90
 DRAWS = 400
 GRID_STEP = 0.1  # the table's fractions
 SEARCH_STEP = {2: 0.001, 3: 0.01}  # where the optimum is searched; coarser with more sources
+EFFECT_ALPHA = 0.05  # below this, the mixtures run differ beyond seed noise and the law's optimum is a recommendation
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,16 @@ def seed_noise(per_seed: list[np.ndarray]) -> SeedNoise:
     return SeedNoise(squares / df if df else 0.0, df)
 
 
+def mixture_effect_p(per_seed: list[np.ndarray]) -> float | None:
+    """Do the mixtures run differ at all? One-way ANOVA of the runs' scores across the levels, against the seeds'
+    spread (every run is scored on the same items, so their luck is common to all levels and drops out). Without it
+    a flat law still has a minimum somewhere, and noise would pick it. None: no level ran two seeds."""
+    if sum(len(v) - 1 for v in per_seed) == 0 or len(per_seed) < 2:
+        return None
+    p = float(stats.f_oneway(*per_seed).pvalue)
+    return p if math.isfinite(p) else None
+
+
 def leave_one_level_out(form: Form, weights: np.ndarray, y: np.ndarray) -> float:
     """Root mean squared error predicting each level from a fit to the others; nan when the others are too few."""
     n = len(y)
@@ -236,6 +247,12 @@ class LawFit:
     notes: list[str] = field(default_factory=list)
     run_low: np.ndarray | None = None  # each weight's range over the mixtures run: the law's trusted region
     run_high: np.ndarray | None = None
+    effect_p: float | None = None  # mixture_effect_p: None when no level ran two seeds
+
+    @property
+    def recommends(self) -> bool:
+        """The optimum is a recommendation only where the mixtures run were shown to differ."""
+        return self.effect_p is not None and self.effect_p < EFFECT_ALPHA
 
     @property
     def form(self) -> Form:
@@ -319,7 +336,10 @@ def fit_law(
         float(np.percentile(observed_a[:, n_at + best], 100 - tail)),
     )
     notes = [f"{failed} of {draws} resamples gave no finite fit and were left out"] if failed else []
-    return LawFit(data.sources, choice, theta, y, level_seeds, noise, grid, optimum, draws - failed, failed, notes, lo, hi)
+    return LawFit(
+        data.sources, choice, theta, y, level_seeds, noise, grid, optimum, draws - failed, failed, notes, lo, hi,
+        mixture_effect_p(per_seed),
+    )  # fmt: skip
 
 
 def predict(fit: LawFit, data: LawData, weights: Sequence[Sequence[float]], *, draws: int = DRAWS, seed: int = 0) -> Prediction:
