@@ -37,7 +37,7 @@ from sft_ablate.record.items import SET_EVAL, SET_HELDOUT, ItemScoresFile, loss_
 from sft_ablate.record.results import RunRecord, environment
 from sft_ablate.record.summary import summary_lines
 from sft_ablate.record.tracking import Tracker, TrackerCallback, start_tracking
-from sft_ablate.training.models import LoadedModel, base_model, base_model_dir, check_environment, load_model
+from sft_ablate.training.models import LoadedModel, base_model, base_model_dir, check_environment, load_model, merged_adapter
 from sft_ablate.training.trainer import build_trainer, save_final, torch_threads, train
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,12 @@ def run(config: Config, run_dir: Path, run_config: dict[str, Any]) -> dict[str, 
             base = base_eval_stage(config, record, loaded, splits, prompts, data.report["eval_hash"], cache_dir)
             base_scores = base_benchmarks_stage(config, record, loaded, benchmarks, cache_dir)
             train_stage(config, record, loaded, splits, tracker, run_dir)
-            generations = eval_stage(config, record, loaded, splits, prompts, base, run_dir, items)
-            if benchmarks:
-                benchmarks_stage(config, record, loaded, benchmarks, base_scores, tracker, run_dir, items)
-            if config.arena.enabled:
-                arena_stage(config, record, loaded, tracker, run_dir, run_factors, cache_dir, items)
+            with merged_adapter(loaded, config.lora):  # inference from here on
+                generations = eval_stage(config, record, loaded, splits, prompts, base, run_dir, items)
+                if benchmarks:
+                    benchmarks_stage(config, record, loaded, benchmarks, base_scores, tracker, run_dir, items)
+                if config.arena.enabled:
+                    arena_stage(config, record, loaded, tracker, run_dir, run_factors, cache_dir, items)
     finally:
         finish_tracking(tracker, record, generations)
     log.info("%s", "\n  ".join(summary_lines(record.results, run_dir)))  # losses, scores, arena, time, where

@@ -167,3 +167,59 @@ def test_two_micro_batches_of_4_make_the_step_one_batch_of_8_makes(tiny_setup, t
     for name in eight:
         torch.testing.assert_close(four_by_two[name], eight[name], rtol=1e-4, atol=1e-7, msg=name)
     assert any(not torch.allclose(two_by_two[n], eight[n], rtol=1e-3, atol=1e-6) for n in eight)
+
+
+@pytest.mark.parametrize("chunk_tokens", [1, 5, 1024])
+def test_labelled_nll_is_each_labelled_tokens_full_logits_nll(chunk_tokens):
+    from sft_ablate.training.lean_loss import labelled_nll
+
+    model, batch = small_llama(), padded_batch()
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+        targets = batch["labels"][:, 1:]
+        full = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, 97), targets.reshape(-1), ignore_index=IGNORE_INDEX, reduction="none"
+        ).view(targets.shape)
+        hidden = model.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        got = labelled_nll(hidden, model.lm_head, batch["labels"], chunk_tokens=chunk_tokens)
+    assert got.shape == targets.shape and (got[targets == IGNORE_INDEX] == 0).all()
+    torch.testing.assert_close(got, full, rtol=1e-5, atol=1e-6)
+
+
+def test_held_out_loss_is_the_same_through_the_lean_head_and_with_the_adapter_merged(tiny_setup, monkeypatch):
+    """heldout_loss scores only the answer tokens through the head; after training the run folds the LoRA adapter
+    into the weights for the inference stages (merged_adapter). Neither may change a loss beyond float rounding,
+    and the base model (adapter off) must still be the base inside the merged context."""
+    import sft_ablate.evaluation.heldout as heldout
+    from sft_ablate.training.models import base_model, merged_adapter
+
+    model_cfg, model_dir, dataset, _ = tiny_setup
+    lora = LoraConfig(name="r8", r=8, alpha=16)
+    loaded = load_model(model_cfg, lora, model_dir, "cpu")
+    with torch.no_grad():  # a trained-looking adapter: B is zero at init, which would hide a wrong merge
+        for name, p in loaded.model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05, generator=torch.Generator().manual_seed(len(name)))
+    pad = loaded.tokenizer.pad_token_id
+
+    def loss(model):
+        return heldout.heldout_loss(model, dataset, 4, pad)
+
+    lean = loss(loaded.model)
+    with monkeypatch.context() as patch:
+        patch.setattr(heldout, "supports_lean_loss", lambda model: False)
+        full = loss(loaded.model)
+    assert lean.tokens == full.tokens > 0
+    assert lean.row_nll == pytest.approx(full.row_nll, rel=1e-5)
+    with base_model(loaded, True, trained=True) as (model, _):
+        base = loss(model)
+    assert abs(base.loss - lean.loss) > 1e-3  # the adapter matters
+    with merged_adapter(loaded, lora):
+        assert any(getattr(module, "merged", False) for module in loaded.model.modules())
+        merged = loss(loaded.model)
+        with base_model(loaded, True, trained=True) as (model, _):
+            base_inside = loss(model)
+    assert merged.loss == pytest.approx(lean.loss, rel=1e-5)
+    assert base_inside.loss == pytest.approx(base.loss, rel=1e-5)
+    assert not any(getattr(module, "merged", False) for module in loaded.model.modules())
+    assert loss(loaded.model).loss == pytest.approx(lean.loss, rel=1e-5)  # unmerged on the way out: trained again

@@ -21,7 +21,7 @@ class ArenaConfig:
     turns: int = 1  # user turns answered: 1, or 2 (the follow-up question too; the last answer is judged)
     seeds: list[int] = field(default_factory=lambda: [0, 1])  # each model answers each prompt once per seed
     sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=64, temperature=0.7, top_p=0.9))
-    batch_size: int = 8
+    batch_size: int = 48
     opponents: int = 2  # earlier runs each new run battles besides the base model (sampled, seeded): cost stays linear
     store: str | None = None  # the SQLite store; null: arena.sqlite in the run dir's parent (a multirun's sweep dir)
     # The base model's answers from another generator, e.g. the base served by vLLM or an OpenAI-compatible

@@ -16,6 +16,7 @@ from sft_ablate.data.sources import Example
 from sft_ablate.data.tokenization import IGNORE_INDEX
 from sft_ablate.generation.local import Sampling, generate_local
 from sft_ablate.metrics import Answer
+from sft_ablate.training.lean_loss import causal_lm_of, labelled_nll, supports_lean_loss
 
 
 @dataclass
@@ -43,19 +44,23 @@ def heldout_loss(
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
+    lean, lm = supports_lean_loss(model), causal_lm_of(model)
     nll_by_row, tokens_by_row = [0.0] * len(dataset), [0] * len(dataset)
     rows = sorted(range(len(dataset)), key=lambda i: len(dataset[i]["input_ids"]))  # less padding per batch
     for start in tqdm(range(0, len(rows), batch_size), desc="Held-out loss", unit="batch", leave=False):
         batch_rows = rows[start : start + batch_size]
         input_ids, labels, attention_mask = _right_pad([dataset[i] for i in batch_rows], pad_token_id)
+        inputs = {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device), "use_cache": False}
+        labels, targets = labels.to(device), labels[:, 1:].to(device)
         with torch.no_grad():
-            logits = model(
-                input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), use_cache=False
-            ).logits.float()
-        targets = labels[:, 1:].to(device)
-        nll = torch.nn.functional.cross_entropy(
-            logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX, reduction="none"
-        ).view(targets.shape)
+            if lean:  # only the answer tokens through the LM head: no (batch, seq, vocab) logits
+                nll = labelled_nll(lm.base_model(**inputs).last_hidden_state, lm.get_output_embeddings(), labels)
+            else:
+                logits = model(**inputs).logits.float()
+                nll = torch.nn.functional.cross_entropy(
+                    logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX,
+                    reduction="none",
+                ).view(targets.shape)  # fmt: skip
         for row, row_nll, row_tokens in zip(batch_rows, nll.sum(dim=1).tolist(), (targets != IGNORE_INDEX).sum(dim=1).tolist()):
             nll_by_row[row], tokens_by_row[row] = row_nll, int(row_tokens)
     model.train(was_training)

@@ -72,6 +72,22 @@ def chunked_nll(
     return nll, mask.sum(), correct
 
 
+def labelled_nll(hidden: torch.Tensor, head: nn.Module, labels: torch.Tensor, chunk_tokens: int = CHUNK_TOKENS) -> torch.Tensor:
+    """Each labelled position's next-token NLL, for scoring (no graph): `[batch, seq - 1]`, 0 where unlabelled.
+    Only the labelled positions go through the head, a chunk at a time, as in training."""
+    targets = labels[:, 1:]
+    mask = targets != IGNORE_INDEX
+    picked, wanted = hidden[:, :-1][mask], targets[mask]
+    nll = torch.zeros(targets.shape, dtype=torch.float32, device=hidden.device)
+    chunks = [
+        nn.functional.cross_entropy(head(picked[s : s + chunk_tokens]).float(), wanted[s : s + chunk_tokens], reduction="none")
+        for s in range(0, picked.shape[0], chunk_tokens)
+    ]
+    if chunks:
+        nll[mask] = torch.cat(chunks)
+    return nll
+
+
 class LeanLossSFTTrainer(SFTTrainer):
     """SFTTrainer whose training loss is `chunked_nll` (same value and gradient as TRL's, less memory); logs token
     accuracy and token counts as TRL does, not the entropy. Anything else (logits asked for, a model this loss does

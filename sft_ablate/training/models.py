@@ -213,6 +213,23 @@ def load_weights(model_cfg: ModelConfig, model_dir: str, what: str) -> tuple[Pre
 
 
 @contextmanager
+def merged_adapter(loaded: LoadedModel, lora: LoraConfig) -> Iterator[None]:
+    """The trained LoRA adapter folded into the base weights while the inference stages run: one matmul per layer
+    instead of three (the adapter's own path was ~15% of the eval, benchmark and arena stages on 2 CPU cores).
+    `base_model` still works inside: PEFT unmerges a layer when the adapter is switched off. A 4-bit base cannot
+    take the merge."""
+    if not lora.enabled or lora.load_in_4bit:
+        yield
+        return
+    loaded.model.merge_adapter()
+    try:
+        yield
+    finally:
+        if any(getattr(module, "merged", False) for module in loaded.model.modules()):
+            loaded.model.unmerge_adapter()
+
+
+@contextmanager
 def base_model(
     loaded: LoadedModel, lora_enabled: bool, trained: bool
 ) -> Iterator[tuple[PreTrainedModel, PreTrainedTokenizerBase]]:
