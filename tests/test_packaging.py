@@ -114,7 +114,7 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path, cache_dir):
                          capture_output=True, text=True, timeout=900)  # fmt: skip
     assert one.returncode == 0, one.stderr[-3000:]
     assert json.loads((work / "out" / "results.json").read_text())["status"] == "complete"
-    assert str(PROJECT_ROOT) not in (work / "out" / "results.json").read_text().split('"environment"')[0]
+    assert f"{PROJECT_ROOT}{os.sep}" not in (work / "out" / "results.json").read_text().split('"environment"')[0]
 
     study = subprocess.run([script, "-m", "+sweep=mix_ratio", *SMALL, "seed=0"], cwd=work, env=env,
                            capture_output=True, text=True, timeout=1800)  # fmt: skip

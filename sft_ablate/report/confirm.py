@@ -9,6 +9,7 @@ it ran on), with the mixture's weights and the study's seeds set, into confirm_<
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import asdict
@@ -19,6 +20,7 @@ import yaml
 
 from sft_ablate.errors import SftAblateError
 from sft_ablate.io import write_json_atomic
+from sft_ablate.paths import PACKAGE_DIR
 from sft_ablate.report.mixture import WEIGHT_PREFIX, MixtureOutcome
 from sft_ablate.report.mixture_law import CONFIDENCE
 from sft_ablate.report.tables import Table
@@ -85,7 +87,9 @@ def run_confirmation(outcome: MixtureOutcome) -> int:
     write_plan(outcome)
     print(f"confirming {mix_name(outcome.weights)} ({', '.join(outcome.sources)}) with seeds {outcome.seeds}:")
     print("  " + " ".join(_quote(a) for a in command[1:]).replace(sys.executable, "python"))
-    return subprocess.call(command, cwd=cwd)
+    # The same sft_ablate as this report, not whichever the run's directory or an installed copy would import.
+    path = os.pathsep.join(p for p in (str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.call(command, cwd=cwd, env={**os.environ, "PYTHONPATH": path})
 
 
 def confirmation_table(plan: MixtureOutcome, complete: pd.DataFrame, sources: list[str], name: str) -> Table:
