@@ -85,7 +85,7 @@ def study(model: str, budget: int, steps: int, work: Path) -> list[tuple]:
                     f"--seed={seed}",
                     f"--budget={budget}",
                     f"--max-steps={steps}",
-                    f"--batch-size={config.train.batch_size}",
+                    f"--batch-size={config.train.batch_size * config.train.grad_accum}",  # ours: micro-batches, same rows a step
                     f"--learning-rate={config.train.learning_rate}",
                     f"--max-length={config.train.max_length}",
                     f"--threads={THREADS}",
