@@ -51,7 +51,8 @@ def heldout_loss(
         batch_rows = rows[start : start + batch_size]
         input_ids, labels, attention_mask = _right_pad([dataset[i] for i in batch_rows], pad_token_id)
         inputs = {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device), "use_cache": False}
-        labels, targets = labels.to(device), labels[:, 1:].to(device)
+        labels = labels.to(device)
+        targets = labels[:, 1:]
         with torch.no_grad():
             if lean:  # only the answer tokens through the LM head: no (batch, seq, vocab) logits
                 nll = labelled_nll(lm.base_model(**inputs).last_hidden_state, lm.get_output_embeddings(), labels)
