@@ -103,7 +103,7 @@ def base_answers(arena: ArenaConfig, loaded: LoadedModel, lora_enabled: bool, ca
     def cached_answer(todo: list[ArenaPrompt]) -> list[Answered]:
         model = loaded.model_config
         key = content_key(
-            "arena-base-answers-v2",  # v2: one generate call over prompts x seeds
+            "arena-base-answers-v3",  # v3: drawn by generation.local.draw_token (v2: one generate call over prompts x seeds)
             loaded.base_dir,
             model.dtype,
             model.chat_template,

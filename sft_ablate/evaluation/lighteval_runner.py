@@ -51,6 +51,8 @@ def score_benchmarks(
         from lighteval.models.transformers.transformers_model import TransformersModelConfig
         from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
 
+        from sft_ablate.evaluation.lighteval_model import SharedContextModel
+
         scratch = Path(scratch_dir)
         # lighteval loads the tokenizer by path: give it ours, with the chat template the model was trained on.
         tokenizer.save_pretrained(scratch / "model")
@@ -76,8 +78,7 @@ def score_benchmarks(
                 tasks=",".join(t.lighteval_string for t in tasks),
                 pipeline_parameters=params,
                 evaluation_tracker=EvaluationTracker(output_dir=str(scratch / "results"), save_details=False),
-                model_config=model_config,
-                model=model,
+                model=SharedContextModel.from_model(model, model_config),  # a question read once for all its choices
             )
         pipeline.evaluate()
         results, details = pipeline.get_results()["results"], pipeline.get_details()
@@ -228,7 +229,7 @@ def base_benchmark_scores(
 
 def base_key(eval_cfg: EvalConfig, loaded, task: BenchmarkTask) -> str:
     return content_key(
-        "base-benchmark-v1",
+        "base-benchmark-v2",  # v2: choices scored after one read of the question (float noise apart, the same)
         PARSER_VERSION,  # numeric tasks score what answers.final_number reads
         weights_identity(loaded.base_dir),
         getattr(loaded.model.config, "_commit_hash", None),  # hub models: the revision that was loaded

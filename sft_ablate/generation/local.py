@@ -59,6 +59,7 @@ def generate_local(
                 new_tokens = model.generate(
                     input_ids=input_ids.to(device),
                     attention_mask=attention_mask.to(device),
+                    past_key_values=_shared_prompt_cache(model, input_ids, attention_mask),
                     **_generate_kwargs(sampling, tokenizer),
                 )[:, input_ids.shape[1] :]
             for i, tokens in zip(index, new_tokens):
@@ -67,49 +68,119 @@ def generate_local(
     return outputs
 
 
+def _shared_prompt_cache(model: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    """The key/value cache of a batch's prompts but their last token, each distinct prompt read once; None when
+    every prompt differs. A prompt asked for with several seeds (the arena, synth's candidates) then costs one
+    prefill; generate reads only the last token itself. The draws are unchanged: reading a prompt draws nothing."""
+    import torch
+
+    distinct: dict[tuple[int, ...], int] = {}
+    owner = torch.tensor([distinct.setdefault(tuple(row.tolist()), len(distinct)) for row in input_ids])
+    if len(distinct) == len(input_ids) or input_ids.shape[1] < 2:
+        return None
+    first = torch.tensor([int((owner == k).nonzero()[0]) for k in range(len(distinct))])
+    ids, mask = input_ids[first, :-1], attention_mask[first, :-1]
+    device = next(model.parameters()).device
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)  # as generate numbers a left-padded row
+    read = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                 use_cache=True, logits_to_keep=1)  # fmt: skip
+    cache = read.past_key_values
+    cache.reorder_cache(owner.to(device))
+    return cache
+
+
 def reply_logprobs(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     conversations: list[Messages],
     replies: list[str],
 ) -> list[list[float]]:
-    """The log-likelihood of each reply as the assistant's answer to each conversation: (conversations, replies).
-
-    Each conversation is read once; its key/value cache is then copied for every reply, so scoring three short
-    replies after a long prompt costs about one pass over the prompt, not three. The replies are right-padded:
-    in a causal model, padding after a reply's last token cannot change that reply's logits.
-    """
-    import torch
-
+    """The log-likelihood of each reply as the assistant's answer to each conversation: (conversations, replies)."""
     reply_ids = [tokenizer(r, add_special_tokens=False)["input_ids"] for r in replies]
-    width = max(len(ids) for ids in reply_ids)
-    batch = torch.full((len(replies), width), tokenizer.pad_token_id, dtype=torch.long)
-    batch_mask = torch.zeros((len(replies), width), dtype=torch.long)
-    for i, ids in enumerate(reply_ids):
-        batch[i, : len(ids)] = torch.tensor(ids)
-        batch_mask[i, : len(ids)] = 1
+    prompts = [
+        list(tokenizer.apply_chat_template(conv, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"])
+        for conv in conversations
+    ]
+    scored = continuation_scores(model, [(prompt, reply_ids) for prompt in prompts], tokenizer.pad_token_id)
+    return [[s.logprob for s in scores] for scores in scored]
+
+
+@dataclass(frozen=True)
+class ContinuationScore:
+    logprob: float  # the continuation's summed log-probability after the context
+    greedy: bool  # whether greedy decoding from the context would produce exactly these tokens
+
+
+def continuation_scores(
+    model: PreTrainedModel, requests: list[tuple[list[int], list[list[int]]]], pad_id: int | None, batch_size: int = 32
+) -> list[list[ContinuationScore]]:
+    """Score each request's continuations (token ids) after its context, reading each context once.
+
+    Contexts are read together, left-padded, keeping only the last position's logits; the key/value cache is then
+    copied for each of a context's continuations, which are read together, right-padded (in a causal model padding
+    after a continuation's last token cannot change its logits). Scoring four short choices after a question costs
+    about one pass over the question, not four, and one forward call serves several questions. ``batch_size``
+    bounds the continuations read at once (at least one request's).
+    """
+    for context, continuations in requests:
+        if not context or not continuations or any(not ids for ids in continuations):
+            raise ValueError("continuation_scores needs a non-empty context and non-empty continuations")
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
-    out: list[list[float]] = []
-    for conv in conversations:
-        prompt = tokenizer.apply_chat_template(conv, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
-        with torch.no_grad():
-            read = model(input_ids=torch.tensor([list(prompt)], device=device), use_cache=True)
-            first = torch.log_softmax(read.logits[0, -1].float(), dim=-1)  # each reply's first token follows the prompt
-            cache = read.past_key_values
-            cache.batch_repeat_interleave(len(replies))
-            mask = torch.cat([torch.ones((len(replies), len(prompt)), dtype=torch.long), batch_mask], dim=1)
-            rest = model(
-                input_ids=batch.to(device), attention_mask=mask.to(device), past_key_values=cache, use_cache=False
-            ).logits
-        rest = torch.log_softmax(rest.float(), dim=-1)
-        scores = []
-        for i, ids in enumerate(reply_ids):
-            targets = batch[i, 1 : len(ids)].to(device)
-            scores.append(float(first[ids[0]] + rest[i, : len(ids) - 1].gather(1, targets[:, None]).sum()))
-        out.append(scores)
+    # Requests of similar length share a forward call: little padding.
+    order = sorted(range(len(requests)), key=lambda i: (len(requests[i][0]), max(map(len, requests[i][1]))))
+    out: list[list[ContinuationScore]] = [[] for _ in requests]
+    group: list[int] = []
+    for i in order + [None]:
+        if group and (i is None or sum(len(requests[j][1]) for j in group) + len(requests[i][1]) > batch_size):
+            for j, scores in zip(group, _score_group(model, [requests[j] for j in group], pad_id if pad_id is not None else 0)):
+                out[j] = scores
+            group = []
+        if i is not None:
+            group.append(i)
     model.train(was_training)
+    return out
+
+
+def _score_group(
+    model: PreTrainedModel, group: list[tuple[list[int], list[list[int]]]], pad_id: int
+) -> list[list[ContinuationScore]]:
+    import torch
+
+    device = next(model.parameters()).device
+    contexts, context_mask = _left_pad([context for context, _ in group], pad_id)
+    owner = torch.tensor([q for q, (_, continuations) in enumerate(group) for _ in continuations])
+    flat = [ids for _, continuations in group for ids in continuations]
+    width = max(len(ids) for ids in flat)
+    batch = torch.full((len(flat), width), pad_id, dtype=torch.long)
+    batch_mask = torch.zeros((len(flat), width), dtype=torch.long)
+    for i, ids in enumerate(flat):
+        batch[i, : len(ids)] = torch.tensor(ids)
+        batch_mask[i, : len(ids)] = 1
+    # Positions count real tokens only, so a left-padded context reads as it would alone.
+    context_positions = (context_mask.cumsum(-1) - 1).clamp(min=0)
+    positions = context_mask.sum(-1)[owner, None] + torch.arange(width)
+    with torch.no_grad():
+        read = model(input_ids=contexts.to(device), attention_mask=context_mask.to(device),
+                     position_ids=context_positions.to(device), use_cache=True, logits_to_keep=1)  # fmt: skip
+        first = torch.log_softmax(read.logits[:, -1].float(), dim=-1)[owner.to(device)]  # each first token follows its context
+        cache = read.past_key_values
+        cache.reorder_cache(owner.to(device))  # one copy of the context's cache per continuation
+        mask = torch.cat([context_mask[owner], batch_mask], dim=1)
+        # The last column predicts past every continuation: dropped.
+        rest = model(input_ids=batch.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                     past_key_values=cache, use_cache=False).logits[:, :-1]  # fmt: skip
+        rest = torch.log_softmax(rest.float(), dim=-1)
+    scores = []
+    for i, ids in enumerate(flat):
+        targets = batch[i, 1 : len(ids)].to(device)
+        picked = rest[i, : len(ids) - 1].gather(1, targets[:, None]).sum()
+        greedy = int(first[i].argmax()) == ids[0] and bool((rest[i, : len(ids) - 1].argmax(-1) == targets).all())
+        scores.append(ContinuationScore(float(first[i, ids[0]] + picked), greedy))
+    out, start = [], 0
+    for _, continuations in group:
+        out.append(scores[start : start + len(continuations)])
+        start += len(continuations)
     return out
 
 
@@ -126,14 +197,59 @@ def _left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
 
 
 def _generate_kwargs(sampling: Sampling, tokenizer: PreTrainedTokenizerBase) -> dict:
+    from transformers import LogitsProcessorList
+
     kwargs = {
         "max_new_tokens": sampling.max_new_tokens,
         "pad_token_id": tokenizer.pad_token_id,
         "eos_token_id": tokenizer.eos_token_id,
+        "do_sample": False,  # sampling, when asked for, is done by draw_token: greedy then keeps its draw
+        "temperature": None,
+        "top_p": None,
+        "top_k": None,
     }
     if sampling.temperature > 0:
-        # top_k=0 switches top-k off; None would let transformers fall back to its default of 50.
-        kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
-    else:
-        kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        kwargs["logits_processor"] = LogitsProcessorList([lambda input_ids, scores: draw_token(scores, sampling)])
     return kwargs
+
+
+CANDIDATES = 256  # the likeliest tokens a draw looks at first; the nucleus of top_p 0.9 nearly always lies within
+
+
+def draw_token(scores: torch.Tensor, sampling: Sampling) -> torch.Tensor:
+    """Sample each row's next token as transformers' temperature, top-k and top-p warpers and its multinomial draw
+    would, and return scores where only that token is left (so greedy decoding keeps it).
+
+    Hand-rolled because transformers sorts the whole vocabulary for top_p and draws over all of it: on 2 CPU cores,
+    48 rows x 49,152 tokens took 0.15 s a step, more than the model's own forward pass. Here a row's nucleus is
+    found among its CANDIDATES likeliest tokens (the vocabulary is sorted in full only when some row's candidates
+    hold less than top_p of the probability). Same distribution (tests/test_sampling.py); the draws use the global
+    generator, so a seeded call repeats.
+    """
+    import torch
+
+    scores = scores.float() / sampling.temperature
+    vocab = scores.shape[-1]
+    top_k = min(sampling.top_k, vocab) if sampling.top_k > 0 else vocab
+    if sampling.top_p >= 1.0:  # no nucleus: every token of the top-k
+        values, tokens = scores.topk(top_k, dim=-1) if top_k < vocab else (scores, None)
+        return _keep_draw(scores, values, tokens)
+    # With top-k, the nucleus is taken in the top-k's own renormalised distribution (transformers' order).
+    total = torch.logsumexp(scores.topk(top_k, dim=-1).values if top_k < vocab else scores, dim=-1, keepdim=True)
+    values, tokens = scores.topk(min(CANDIDATES, top_k), dim=-1)  # sorted, likeliest first
+    probs = (values - total).exp()
+    if values.shape[-1] < top_k and bool((probs.sum(-1) < sampling.top_p).any()):
+        values, tokens = scores.topk(top_k, dim=-1)  # a nucleus reaches past the candidates: sort in full
+        probs = (values - total).exp()
+    above = probs.cumsum(-1) - probs  # each token's likelier tokens' probability
+    return _keep_draw(scores, values.masked_fill(above >= sampling.top_p, float("-inf")), tokens)
+
+
+def _keep_draw(scores: torch.Tensor, values: torch.Tensor, tokens: torch.Tensor | None) -> torch.Tensor:
+    """Draw one of `values` per row (logits; tokens[i] names them, or None: the whole vocabulary) and return
+    scores that are -inf everywhere but the drawn token."""
+    import torch
+
+    pick = torch.multinomial(torch.softmax(values, dim=-1), num_samples=1)
+    chosen = pick if tokens is None else tokens.gather(1, pick)
+    return torch.full_like(scores, float("-inf")).scatter_(1, chosen, 0.0)

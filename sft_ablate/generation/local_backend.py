@@ -43,7 +43,8 @@ class LocalBackend:
     ) -> None:
         assert (model is not None and tokenizer is not None) or load is not None
         self.name, self.batch_size, self.model, self.tokenizer, self._load = name, batch_size, model, tokenizer, load
-        self.identity = {"kind": "local", **identity}  # what the outputs depend on: the cache key uses it
+        # What the outputs depend on (the cache key uses it); "sampler": answers drawn by generation.local.draw_token.
+        self.identity = {"kind": "local", "sampler": 2, **identity}
         self.stats = CallStats()
         self.finish_reasons: list[str | None] = []  # a local model gives none: hit_length_limit counts tokens
 
