@@ -109,7 +109,7 @@ def study(model: str, budget: int, steps: int, work: Path) -> list[tuple]:
             f"{model}: ratio study / plain scripts",
             f"{ratio:.2f}x",
             f"{(ours - arena) / plain:.2f}x without our arena; eval_loss mean {np.mean(ours_loss):.3f} (ours) vs "
-            f"{np.mean(plain_loss):.3f} (plain)",
+            f"{np.mean(plain_loss):.3f} (plain), each on its own held-out rows: not a like-for-like loss",
             "<= 0.75x",
             f"{'met' if ratio <= 0.75 else 'MISSED'}; {load()}",
         ),

@@ -36,14 +36,23 @@ def causal_lm_of(model: nn.Module) -> PreTrainedModel:
     return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
-def supports_lean_loss(model: nn.Module) -> bool:
+def lean_loss_blocker(model: nn.Module) -> str | None:
+    """Why the loss from hidden states would not equal the model's own (a head transform, no plain LM head, router
+    logits), or None when it would."""
     lm = causal_lm_of(model)
     text_config = lm.config.get_text_config()
     transforms = [name for name in _HEAD_TRANSFORMS if getattr(text_config, name, None) not in (None, 1.0)]
-    if transforms or lm.get_output_embeddings() is None or getattr(text_config, "output_router_logits", False):
-        log.info("train.lean_loss: %s has %s; training with TRL's loss", type(lm).__name__, transforms or "no plain LM head")
-        return False
-    return True
+    if transforms:
+        return f"{type(lm).__name__} has {transforms}"
+    if lm.get_output_embeddings() is None:
+        return f"{type(lm).__name__} has no plain LM head"
+    if getattr(text_config, "output_router_logits", False):
+        return f"{type(lm).__name__} adds a router loss"
+    return None
+
+
+def supports_lean_loss(model: nn.Module) -> bool:
+    return lean_loss_blocker(model) is None
 
 
 def _chunk_nll(head: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,14 +62,19 @@ def _chunk_nll(head: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> 
     return nll, correct
 
 
+def _labelled_positions(hidden: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Which positions predict a label (`[batch, seq - 1]`), their hidden states and the tokens they predict."""
+    targets = labels[:, 1:]
+    mask = targets != IGNORE_INDEX
+    return mask, hidden[:, :-1][mask], targets[mask]
+
+
 def chunked_nll(
     hidden: torch.Tensor, head: nn.Module, labels: torch.Tensor, chunk_tokens: int = CHUNK_TOKENS
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Sum of next-token NLLs over labelled positions, their count, and how many the argmax got right.
     `hidden` is the backbone's last hidden state `[batch, seq, hidden]`, `labels` `[batch, seq]` (unshifted)."""
-    targets = labels[:, 1:]
-    mask = targets != IGNORE_INDEX
-    picked, wanted = hidden[:, :-1][mask], targets[mask]
+    mask, picked, wanted = _labelled_positions(hidden, labels)
     # A batch without labels still returns a loss connected to the graph, so backward() does not fail.
     nll = hidden.sum() * 0.0
     correct = torch.zeros((), dtype=torch.long, device=hidden.device)
@@ -75,10 +89,8 @@ def chunked_nll(
 def labelled_nll(hidden: torch.Tensor, head: nn.Module, labels: torch.Tensor, chunk_tokens: int = CHUNK_TOKENS) -> torch.Tensor:
     """Each labelled position's next-token NLL, for scoring (no graph): `[batch, seq - 1]`, 0 where unlabelled.
     Only the labelled positions go through the head, a chunk at a time, as in training."""
-    targets = labels[:, 1:]
-    mask = targets != IGNORE_INDEX
-    picked, wanted = hidden[:, :-1][mask], targets[mask]
-    nll = torch.zeros(targets.shape, dtype=torch.float32, device=hidden.device)
+    mask, picked, wanted = _labelled_positions(hidden, labels)
+    nll = torch.zeros(mask.shape, dtype=torch.float32, device=hidden.device)
     chunks = [
         nn.functional.cross_entropy(head(picked[s : s + chunk_tokens]).float(), wanted[s : s + chunk_tokens], reduction="none")
         for s in range(0, picked.shape[0], chunk_tokens)
@@ -95,7 +107,10 @@ class LeanLossSFTTrainer(SFTTrainer):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.lean = supports_lean_loss(self.model)
+        blocker = lean_loss_blocker(self.model)
+        if blocker:
+            log.info("train.lean_loss: %s; training with TRL's loss", blocker)
+        self.lean = blocker is None
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         trl_only = self.compute_loss_func is not None or self.label_smoother is not None or self.args.loss_type != "nll"
