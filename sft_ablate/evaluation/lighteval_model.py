@@ -2,10 +2,10 @@
 
 lighteval scores each choice as its own sequence, question included: 60 four-choice questions are 240
 passes over the question. Here the question is read once and its key/value cache copied for the choices
-(generation.local.continuation_scores), which made the bundled benchmark ~3x cheaper on CPU. Prompts, tokens
-(lighteval's own `tok_encode_pair`), metrics and results stay lighteval's; tests/test_lighteval_model.py checks
-the log-probabilities equal lighteval's own path's. Imported only inside a benchmark call: importing lighteval's
-model module switches autograd off (lighteval_compat.keep_grad_mode).
+(generation.local.continuation_scores): the bundled 60 questions took 9.7 s instead of 19.6 s on 2 CPU cores.
+Prompts, tokens (lighteval's own `tok_encode_pair`), metrics and results stay lighteval's;
+tests/test_lighteval_model.py checks the log-probabilities equal lighteval's own path's. Imported only inside a
+benchmark call: importing lighteval's model module switches autograd off (lighteval_compat.keep_grad_mode).
 """
 
 from __future__ import annotations
