@@ -81,8 +81,7 @@ def _shared_prompt_cache(model: PreTrainedModel, input_ids: torch.Tensor, attent
     first = torch.tensor([int((owner == k).nonzero()[0]) for k in range(len(distinct))])
     ids, mask = input_ids[first, :-1], attention_mask[first, :-1]
     device = next(model.parameters()).device
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)  # as generate numbers a left-padded row
-    read = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+    read = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=_real_positions(mask).to(device),
                  use_cache=True, **_last_logits_only(model))  # fmt: skip
     cache = read.past_key_values
     cache.reorder_cache(owner.to(device))
@@ -135,6 +134,7 @@ def continuation_scores(
     for context, continuations in requests:
         if not context or not continuations or any(not ids for ids in continuations):
             raise ValueError("continuation_scores needs a non-empty context and non-empty continuations")
+    pad_id = 0 if pad_id is None else pad_id  # padding is masked: any id will do
     was_training = model.training
     model.eval()
     # Requests of similar length share a forward call: little padding.
@@ -143,7 +143,7 @@ def continuation_scores(
     group: list[int] = []
     for i in order + [None]:
         if group and (i is None or sum(len(requests[j][1]) for j in group) + len(requests[i][1]) > batch_size):
-            for j, scores in zip(group, _score_group(model, [requests[j] for j in group], pad_id if pad_id is not None else 0)):
+            for j, scores in zip(group, _score_group(model, [requests[j] for j in group], pad_id)):
                 out[j] = scores
             group = []
         if i is not None:
@@ -161,18 +161,11 @@ def _score_group(
     contexts, context_mask = _left_pad([context for context, _ in group], pad_id)
     owner = torch.tensor([q for q, (_, continuations) in enumerate(group) for _ in continuations])
     flat = [ids for _, continuations in group for ids in continuations]
-    width = max(len(ids) for ids in flat)
-    batch = torch.full((len(flat), width), pad_id, dtype=torch.long)
-    batch_mask = torch.zeros((len(flat), width), dtype=torch.long)
-    for i, ids in enumerate(flat):
-        batch[i, : len(ids)] = torch.tensor(ids)
-        batch_mask[i, : len(ids)] = 1
-    # Positions count real tokens only, so a left-padded context reads as it would alone.
-    context_positions = (context_mask.cumsum(-1) - 1).clamp(min=0)
-    positions = context_mask.sum(-1)[owner, None] + torch.arange(width)
+    batch, batch_mask = _pad(flat, pad_id, left=False)
+    positions = context_mask.sum(-1)[owner, None] + torch.arange(batch.shape[1])  # each after its context
     with torch.no_grad():
         read = model(input_ids=contexts.to(device), attention_mask=context_mask.to(device),
-                     position_ids=context_positions.to(device), use_cache=True, **_last_logits_only(model))  # fmt: skip
+                     position_ids=_real_positions(context_mask).to(device), use_cache=True, **_last_logits_only(model))  # fmt: skip
         first = torch.log_softmax(read.logits[:, -1].float(), dim=-1)[owner.to(device)]  # each first token follows its context
         cache = read.past_key_values
         cache.reorder_cache(owner.to(device))  # one copy of the context's cache per continuation
@@ -195,15 +188,26 @@ def _score_group(
 
 
 def _left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return _pad(rows, pad_id, left=True)
+
+
+def _pad(rows: list[list[int]], pad_id: int, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows as one tensor and its attention mask, padded on the left (prompts) or the right (continuations)."""
     import torch
 
     width = max(len(r) for r in rows)
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, r in enumerate(rows):
-        input_ids[i, width - len(r) :] = torch.tensor(r)
-        attention_mask[i, width - len(r) :] = 1
+        span = slice(width - len(r), width) if left else slice(0, len(r))
+        input_ids[i, span] = torch.tensor(r)
+        attention_mask[i, span] = 1
     return input_ids, attention_mask
+
+
+def _real_positions(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position ids counting real tokens only, as generate numbers a left-padded row: it reads as it would alone."""
+    return (attention_mask.cumsum(-1) - 1).clamp(min=0)
 
 
 def _generate_kwargs(sampling: Sampling, tokenizer: PreTrainedTokenizerBase) -> dict:
@@ -240,19 +244,21 @@ def draw_token(scores: torch.Tensor, sampling: Sampling) -> torch.Tensor:
 
     scores = scores.float() / sampling.temperature
     vocab = scores.shape[-1]
-    top_k = min(sampling.top_k, vocab) if sampling.top_k > 0 else vocab
-    if sampling.top_p >= 1.0:  # no nucleus: every token of the top-k
-        values, tokens = scores.topk(top_k, dim=-1) if top_k < vocab else (scores, None)
-        return _keep_draw(scores, values, tokens)
-    # With top-k, the nucleus is taken in the top-k's own renormalised distribution (transformers' order).
-    total = torch.logsumexp(scores.topk(top_k, dim=-1).values if top_k < vocab else scores, dim=-1, keepdim=True)
-    values, tokens = scores.topk(min(CANDIDATES, top_k), dim=-1)  # sorted, likeliest first
-    probs = (values - total).exp()
-    if values.shape[-1] < top_k and bool((probs.sum(-1) < sampling.top_p).any()):
-        values, tokens = scores.topk(top_k, dim=-1)  # a nucleus reaches past the candidates: sort in full
+    if 0 < sampling.top_k < vocab:  # top-k first; a nucleus is then taken in its renormalised distribution
+        values, tokens = scores.topk(sampling.top_k, dim=-1)  # sorted, likeliest first
+        total = torch.logsumexp(values, dim=-1, keepdim=True)
+    elif sampling.top_p >= 1.0:  # neither: the whole vocabulary
+        return _keep_draw(scores, scores, None)
+    else:
+        values, tokens = scores.topk(min(CANDIDATES, vocab), dim=-1)
+        total = torch.logsumexp(scores, dim=-1, keepdim=True)
+        if bool(((values - total).exp().sum(-1) < sampling.top_p).any()):
+            values, tokens = scores.topk(vocab, dim=-1)  # a nucleus reaches past the candidates: sort in full
+    if sampling.top_p < 1.0:
         probs = (values - total).exp()
-    above = probs.cumsum(-1) - probs  # each token's likelier tokens' probability
-    return _keep_draw(scores, values.masked_fill(above >= sampling.top_p, float("-inf")), tokens)
+        above = probs.cumsum(-1) - probs  # each token's likelier tokens' probability
+        values = values.masked_fill(above >= sampling.top_p, float("-inf"))
+    return _keep_draw(scores, values, tokens)
 
 
 def _keep_draw(scores: torch.Tensor, values: torch.Tensor, tokens: torch.Tensor | None) -> torch.Tensor:
