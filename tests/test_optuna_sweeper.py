@@ -196,6 +196,35 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.5)
 
 
+def kill_mid_trial(worker: subprocess.Popen, sweep: Path, log: Path, first_free: int) -> int:
+    """SIGKILL the worker inside a trial that saved checkpoint-1 and has not yet asked the pruner at step 2.
+
+    The pruner may stop a trial at step 2, a moment after checkpoint-1 appears; a kill after that finds the
+    trial already PRUNED. So the worker is frozen (SIGSTOP) first, and its trial's log read: a "step 2"
+    line there means the pruner was asked, and the worker is let go to be caught in its next trial.
+    Returns the number of the trial the kill left RUNNING.
+    """
+    passed: set[int] = set()
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if worker.poll() is not None:
+            raise AssertionError(log.read_text()[-3000:])
+        for run_dir in sorted(sweep.glob("trial_*")):
+            number = int(run_dir.name.removeprefix("trial_"))
+            if number < first_free or number in passed or not (run_dir / "checkpoints" / "checkpoint-1").exists():
+                continue
+            worker.send_signal(signal.SIGSTOP)
+            run_log = run_dir / "sft_ablate.log"
+            if "step 2: held-out loss" not in (run_log.read_text() if run_log.exists() else ""):
+                worker.send_signal(signal.SIGKILL)  # no cleanup: its trial stays RUNNING in the database
+                worker.wait()
+                return number
+            passed.add(number)
+            worker.send_signal(signal.SIGCONT)
+        time.sleep(0.2)
+    raise TimeoutError(f"no trial from {first_free} on was caught between checkpoint-1 and step 2 (passed: {passed})")
+
+
 @pytest.fixture(scope="module")
 def killed_then_two_workers(tmp_path_factory, cache_dir):
     """Planted trials first (good, failing, prunable); a worker is killed mid-trial; two workers finish."""
@@ -208,25 +237,17 @@ def killed_then_two_workers(tmp_path_factory, cache_dir):
     study.enqueue_trial({**planted, "synthetic_fraction": 1.5, "train.learning_rate": 1e-2})  # 1: an invalid mix
     study.enqueue_trial({**planted, "synthetic_fraction": 0.5, "train.learning_rate": 1e-4})  # 2: learns too slowly
 
-    first = start_worker(sweep, sweep.parent / "first.log")
-
-    def fourth_trial_has_a_checkpoint() -> bool:
-        if first.poll() is not None:
-            raise AssertionError((sweep.parent / "first.log").read_text()[-3000:])
-        return any((sweep / "trial_3" / "checkpoints").glob("checkpoint-*"))
-
-    wait_for(fourth_trial_has_a_checkpoint, 600, "trial 3 to write a checkpoint")
-    first.send_signal(signal.SIGKILL)  # no cleanup: its trial stays RUNNING in the database
-    first.wait()
+    first_log = sweep.parent / "first.log"
+    killed = kill_mid_trial(start_worker(sweep, first_log), sweep, first_log, first_free=3)
     workers = [start_worker(sweep, sweep.parent / f"worker{i}.log") for i in (1, 2)]
     codes = [w.wait(timeout=900) for w in workers]
     logs = [(sweep.parent / f"worker{i}.log").read_text() for i in (1, 2)]
-    return sweep, optuna.load_study(study_name="optuna_mix", storage=storage), codes, logs
+    return sweep, optuna.load_study(study_name="optuna_mix", storage=storage), codes, logs, killed
 
 
 @pytest.mark.slow
 def test_two_workers_finish_the_study_without_errors_or_lost_trials(killed_then_two_workers):
-    sweep, study, codes, logs = killed_then_two_workers
+    sweep, study, codes, logs, _ = killed_then_two_workers
     assert codes == [0, 0], "\n\n".join(log[-3000:] for log in logs)
     for log in logs:
         assert "OperationalError" not in log and "database is locked" not in log
@@ -241,20 +262,20 @@ def test_two_workers_finish_the_study_without_errors_or_lost_trials(killed_then_
 
 @pytest.mark.slow
 def test_killed_trial_is_retried_in_its_own_dir_and_resumes_training(killed_then_two_workers):
-    sweep, study, _, _ = killed_then_two_workers
-    killed = study.trials[3]
+    sweep, study, _, _, number = killed_then_two_workers
+    killed = study.trials[number]
     assert killed.state == TrialState.FAIL
-    retry = next(t for t in study.trials if t.system_attrs.get("failed_trial") == 3)
+    retry = next(t for t in study.trials if t.system_attrs.get("failed_trial") == number)
     assert retry.state in (TrialState.COMPLETE, TrialState.PRUNED) and retry.params == killed.params
-    assert retry.user_attrs["run_dir"] == str(sweep / "trial_3")
-    results = json.loads((sweep / "trial_3" / "results.json").read_text())
+    assert retry.user_attrs["run_dir"] == str(sweep / f"trial_{number}")
+    results = json.loads((sweep / f"trial_{number}" / "results.json").read_text())
     if retry.state == TrialState.COMPLETE:
         assert results["status"] == "complete" and "checkpoint-" in results["train"]["resumed_from"]
 
 
 @pytest.mark.slow
 def test_planted_failure_is_recorded_with_its_error_and_a_slow_trial_is_pruned(killed_then_two_workers):
-    sweep, study, _, _ = killed_then_two_workers
+    sweep, study, _, _, _ = killed_then_two_workers
     good, bad, slow = study.trials[:3]
     assert good.state == TrialState.COMPLETE and good.value < 10
     assert bad.state == TrialState.FAIL
