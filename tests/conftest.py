@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -72,13 +73,19 @@ atexit.register(shutil.rmtree, DATA_DIR, True)
 os.environ[DATA_DIR_ENV] = str(DATA_DIR)
 
 
+def missing_here(reason: str) -> NoReturn:
+    """Something a test needs is not on this machine: skip, except under CI=true, where .ci/run provides
+    everything, so its absence is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
 def shared_file(relative: str) -> Path:
     """A file of ../shared/data: skip when absent, except under CI=true, where its absence is a failure."""
     path = SHARED_DATA / relative
     if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but the public data file {path} is missing")
-        pytest.skip(f"public data {path} not present")
+        missing_here(f"the public data file {path} is missing")
     return path
 
 

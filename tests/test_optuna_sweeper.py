@@ -295,9 +295,9 @@ def test_heartbeat_comes_from_a_child_process_that_stops_with_its_trial(tmp_path
     from sft_ablate.launch.heartbeat import heartbeat_process
 
     url = f"sqlite:///{tmp_path / 'optuna.db'}"
-    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1)
-    with warnings.catch_warnings():  # "Heartbeat of storage is supposed to be used with Study.optimize"
+    with warnings.catch_warnings():  # heartbeat_interval is experimental; "Heartbeat ... used with Study.optimize"
         warnings.simplefilter("ignore")
+        storage = optuna.storages.RDBStorage(url, heartbeat_interval=1)
         trial = optuna.create_study(storage=storage).ask()
 
     def last_beat():

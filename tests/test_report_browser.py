@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from sft_ablate.report import build_report
 from sft_ablate.report.browser_check import check_page, find_browser
+from tests.conftest import missing_here
 from tests.report_runs import mix_ratio_runs
 
 pytestmark = pytest.mark.slow
@@ -17,9 +16,7 @@ pytestmark = pytest.mark.slow
 def browser() -> str:
     found = find_browser()
     if found is None:
-        if os.environ.get("CI") == "true":  # .ci/run installs it
-            pytest.fail("CI=true but no Chromium is installed")
-        pytest.skip("no Chromium here (apt-get install chromium)")
+        missing_here("no Chromium is installed (.ci/run installs it: apt-get install chromium)")
     return found
 
 
