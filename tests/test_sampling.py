@@ -126,17 +126,17 @@ def test_a_prompt_asked_twice_is_read_once_and_answered_the_same():
     """generate_local's shared prompt cache: the same tokens as generating from the padded batch itself."""
     from types import SimpleNamespace
 
-    from sft_ablate.generation.local import _generate_kwargs, _left_pad, _shared_prompt_cache
+    from sft_ablate.generation.local import _generate_kwargs, _pad, _shared_prompt_cache
 
     model = small_llama()
     gen = torch.Generator().manual_seed(4)
     prompts = [torch.randint(1, 97, (n,), generator=gen).tolist() for n in (5, 9, 2)]
     rows = [prompts[0], prompts[1], prompts[0], prompts[2], prompts[1], prompts[0]]
-    input_ids, attention_mask = _left_pad(rows, pad_id=0)
+    input_ids, attention_mask = _pad(rows, pad_id=0, left=True)
     tokenizer = SimpleNamespace(pad_token_id=0, eos_token_id=96)
     cache = _shared_prompt_cache(model, input_ids, attention_mask)
     assert cache is not None and cache.get_seq_length() == input_ids.shape[1] - 1
-    assert _shared_prompt_cache(model, *_left_pad(prompts, pad_id=0)) is None  # all distinct: nothing to share
+    assert _shared_prompt_cache(model, *_pad(prompts, pad_id=0, left=True)) is None  # all distinct: nothing to share
     for sampling in (Sampling(max_new_tokens=12), Sampling(max_new_tokens=12, temperature=0.8, top_p=0.9, seed=2)):
         outputs = []
         for past in (None, _shared_prompt_cache(model, input_ids, attention_mask)):

@@ -54,7 +54,7 @@ def generate_local(
         batches = range(0, len(order), batch_size)
         for start in tqdm(batches, desc="Generating", unit="batch", disable=not progress or len(batches) < 2):
             index = order[start : start + batch_size]
-            input_ids, attention_mask = _left_pad([prompts[i] for i in index], tokenizer.pad_token_id)
+            input_ids, attention_mask = _pad([prompts[i] for i in index], tokenizer.pad_token_id, left=True)
             with torch.no_grad():
                 new_tokens = model.generate(
                     input_ids=input_ids.to(device),
@@ -158,7 +158,7 @@ def _score_group(
     import torch
 
     device = next(model.parameters()).device
-    contexts, context_mask = _left_pad([context for context, _ in group], pad_id)
+    contexts, context_mask = _pad([context for context, _ in group], pad_id, left=True)
     owner = torch.tensor([q for q, (_, continuations) in enumerate(group) for _ in continuations])
     flat = [ids for _, continuations in group for ids in continuations]
     batch, batch_mask = _pad(flat, pad_id, left=False)
@@ -185,10 +185,6 @@ def _score_group(
         out.append(scores[start : start + len(continuations)])
         start += len(continuations)
     return out
-
-
-def _left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    return _pad(rows, pad_id, left=True)
 
 
 def _pad(rows: list[list[int]], pad_id: int, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
